@@ -96,7 +96,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("project_docs", as_str, "https://cliquetish.readthedocs.io/",
             "Documentation URL shown by the hello view and in error bodies."),
     Setting("http_api_version", as_str, "",
-            "HTTP API version; its major number is the URL prefix (default: from project_version)."),
+            "HTTP API version; its major number is the URL prefix (default: project_version)."),
     Setting("development", as_bool, False,
             "Development mode: allows an empty userid_hmac_secret."),
     Setting("userid_hmac_secret", as_str, "",
@@ -159,7 +159,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("statsd_url", as_str, "", "udp://host:port of a statsd server (empty: no metrics)."),
     Setting("statsd_prefix", as_str, "cliquetish", "Prefix of every statsd metric."),
     Setting("profiler_enabled", as_bool, False, "Wrap the WSGI app with a profiler."),
-    Setting("profiler_dir", as_str, "/tmp", "Folder the profiler writes its files to."),
+    Setting("profiler_dir", as_str, "/tmp",  # noqa: S108 "Folder the profiler writes its files to."),
     Setting("multiauth.policies", as_list, ["basicauth"],
             "Authentication policies tried in order."),
 )

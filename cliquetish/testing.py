@@ -62,7 +62,7 @@ def make_app(
     return webtest.TestApp(wsgi_app, extra_environ=environ)
 
 
-def auth_headers(user: str = "alice", password: str = "secret") -> dict[str, str]:
+def auth_headers(user: str = "alice", password: str = "secret") -> dict[str, str]:  # noqa: S107
     """The ``Authorization`` header of HTTP basic auth for ``user:password``."""
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
     return {"Authorization": f"Basic {token}"}
