@@ -159,7 +159,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("statsd_url", as_str, "", "udp://host:port of a statsd server (empty: no metrics)."),
     Setting("statsd_prefix", as_str, "cliquetish", "Prefix of every statsd metric."),
     Setting("profiler_enabled", as_bool, False, "Wrap the WSGI app with a profiler."),
-    Setting("profiler_dir", as_str, "/tmp",  # noqa: S108 "Folder the profiler writes its files to."),
+    Setting("profiler_dir", as_str, "/tmp",  # noqa: S108
+            "Folder the profiler writes its files to."),
     Setting("multiauth.policies", as_list, ["basicauth"],
             "Authentication policies tried in order."),
 )

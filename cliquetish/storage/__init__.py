@@ -268,7 +268,8 @@ class StorageBase:
 
         Tombstones are included when ``include_deleted``: filters on ``id`` and
         ``last_modified`` apply to them, filters on other fields do not exclude them.
-        Returns at most ``limit`` records, and when ``count`` is true the number of live records matching ``filters`` and ``read_filter`` (ignoring pagination and
-        limit), else ``None``.
+        Returns at most ``limit`` records, and when ``count`` is true the number of live
+        records matching ``filters`` and ``read_filter`` (ignoring pagination and limit), else
+        ``None``.
         """
         raise NotImplementedError
