@@ -106,6 +106,7 @@ def includeme(config: Configurator) -> None:
     config.include("pyramid_tm")
     config.include("cornice")
     config.include("cliquetish.tweens")
+    config.include("cliquetish.authentication")
     config.include("cliquetish.views")
     directives.load_backends(config)
 

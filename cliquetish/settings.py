@@ -173,6 +173,15 @@ def env_name(key: str, prefix: str = "cliquetish") -> str:
     return f"{prefix}_{key}".upper().replace(".", "_")
 
 
+def _unknown_env_key(name: str) -> str:
+    """The key of an environment name not in the table: ``MULTIAUTH_POLICY_<NAME>_USE`` gives
+    ``multiauth.policy.<name>.use``; any other name is just lower-cased."""
+    key = name.lower()
+    if key.startswith("multiauth_policy_") and key.endswith("_use") and len(key) > 21:
+        return f"multiauth.policy.{key[len('multiauth_policy_'):-len('_use')]}.use"
+    return key
+
+
 def _raw_values(
     raw: Mapping[str, Any], environ: Mapping[str, str], prefix: str,
     defaults: Mapping[str, Any],
@@ -191,7 +200,7 @@ def _raw_values(
         if name in env_to_key:
             values[env_to_key[name]] = value
         elif name.startswith(env_prefix):
-            values[name[len(env_prefix):].lower()] = value
+            values[_unknown_env_key(name[len(env_prefix):])] = value
     return values
 
 

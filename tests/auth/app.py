@@ -1,0 +1,54 @@
+"""A small Pyramid application built with ``cliquetish.initialize`` and views that exercise the
+authentication and authorization API directly (no resource layer involved)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import webtest
+from pyramid.config import Configurator
+
+import cliquetish
+from cliquetish import authorization
+from cliquetish.testing import prefixed
+
+SECRET = "auth-tests-secret"
+
+
+def whoami(request: Any) -> dict[str, Any]:
+    """Who the request is, as the authentication layer sees it."""
+    identity = request.identity
+    return {
+        "userid": request.prefixed_userid,
+        "principals": list(request.principals),
+        "policy": identity.policy_name if identity else None,
+    }
+
+
+def needs_authentication(request: Any) -> dict[str, Any]:
+    """Refuses anonymous requests."""
+    authorization.require_authenticated(request)
+    return {"userid": request.prefixed_userid}
+
+
+def needs_permission(request: Any) -> dict[str, Any]:
+    """Checks ``permission`` on ``/articles/<id>`` (or on the resource when id is ``-``)."""
+    object_id = request.matchdict["id"]
+    uri = None if object_id == "-" else f"/articles/{object_id}"
+    authorization.require(request, "article", request.matchdict["permission"], uri)
+    return {"allowed": True}
+
+
+def make_auth_app(settings: Mapping[str, Any] | None = None) -> webtest.TestApp:
+    """The test application with ``settings`` (unprefixed) over a known secret."""
+    merged = {"userid_hmac_secret": SECRET, **(settings or {})}
+    config = Configurator(settings=prefixed(merged))
+    cliquetish.initialize(config, version="1.0.0")
+    config.add_route("whoami", "/v1/whoami")
+    config.add_view(whoami, route_name="whoami", renderer="json")
+    config.add_route("authenticated", "/v1/authenticated")
+    config.add_view(needs_authentication, route_name="authenticated", renderer="json")
+    config.add_route("permission", "/v1/articles/{id}/{permission}")
+    config.add_view(needs_permission, route_name="permission", renderer="json")
+    return webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost:80"})
