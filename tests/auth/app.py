@@ -40,6 +40,16 @@ def needs_permission(request: Any) -> dict[str, Any]:
     return {"allowed": True}
 
 
+def grant_read(request: Any) -> dict[str, Any]:
+    """Grants ``read`` on ``/articles/<id>`` to the caller, then fails when ``?fail=1``."""
+    authorization.require_authenticated(request)
+    object_uri = f"/articles/{request.matchdict['id']}"
+    request.permission.add_principal_to_ace(object_uri, "read", request.prefixed_userid)
+    if request.params.get("fail"):
+        raise RuntimeError("failing after the write")
+    return {"granted": object_uri}
+
+
 def make_auth_app(settings: Mapping[str, Any] | None = None) -> webtest.TestApp:
     """The test application with ``settings`` (unprefixed) over a known secret."""
     merged = {"userid_hmac_secret": SECRET, **(settings or {})}
@@ -51,4 +61,6 @@ def make_auth_app(settings: Mapping[str, Any] | None = None) -> webtest.TestApp:
     config.add_view(needs_authentication, route_name="authenticated", renderer="json")
     config.add_route("permission", "/v1/articles/{id}/{permission}")
     config.add_view(needs_permission, route_name="permission", renderer="json")
+    config.add_route("grant", "/v1/grant/{id}")
+    config.add_view(grant_read, route_name="grant", renderer="json", request_method="POST")
     return webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost:80"})
