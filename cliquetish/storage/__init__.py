@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from cliquetish.storage.exceptions import (
     BackendError,
+    ModifiedMeanwhileError,
     ReadonlyError,
     RecordNotFoundError,
     StorageError,
@@ -54,6 +55,7 @@ __all__ = [
     "BackendError",
     "Filter",
     "Keyset",
+    "ModifiedMeanwhileError",
     "ReadFilter",
     "ReadonlyError",
     "Record",
@@ -205,10 +207,16 @@ class StorageBase:
         object_id: str,
         record: Record,
         unique_fields: Sequence[str] = (),
+        expected_last_modified: int | None = None,
     ) -> Record:
         """Replace (or create) the record ``object_id`` with ``record``; return it stamped.
 
+        With ``expected_last_modified``, a conditional write: it happens only when the live
+        record's ``last_modified`` equals it, checked atomically with the write (a concurrent
+        conditional write of the same record waits for the first, then fails).
+
         :raises UnicityError: another live record has the same value of a unique field.
+        :raises ModifiedMeanwhileError: the condition does not hold (changed or no live record).
         """
         raise NotImplementedError
 
@@ -219,10 +227,13 @@ class StorageBase:
         object_id: str,
         with_deleted: bool = True,
         last_modified: int | None = None,
+        expected_last_modified: int | None = None,
     ) -> Record:
         """Delete the live record; leave a tombstone unless ``with_deleted`` is false.
 
+        ``expected_last_modified`` makes it conditional, as in :meth:`update`.
         Returns the tombstone. :raises RecordNotFoundError: no live record.
+        :raises ModifiedMeanwhileError: the condition does not hold.
         """
         raise NotImplementedError
 

@@ -11,7 +11,14 @@ from typing import Any
 
 from cliquetish.errors import CliquetishError
 
-__all__ = ["BackendError", "ReadonlyError", "RecordNotFoundError", "StorageError", "UnicityError"]
+__all__ = [
+    "BackendError",
+    "ModifiedMeanwhileError",
+    "ReadonlyError",
+    "RecordNotFoundError",
+    "StorageError",
+    "UnicityError",
+]
 
 
 class StorageError(CliquetishError):
@@ -39,6 +46,15 @@ class UnicityError(StorageError):
         self.field = field
         self.record = record
         super().__init__(f"Record {record.get('id')} has {field} already")
+
+
+class ModifiedMeanwhileError(StorageError):
+    """A conditional write (``expected_last_modified``) found the record changed or gone;
+    ``record`` is the current live record, or None."""
+
+    def __init__(self, record: dict[str, Any] | None) -> None:
+        self.record = record
+        super().__init__("The record was modified meanwhile" if record else "No live record")
 
 
 class ReadonlyError(StorageError):

@@ -24,6 +24,7 @@ from cliquetish.storage import (
     Filter,
     IdGenerator,
     Keyset,
+    ModifiedMeanwhileError,
     ReadFilter,
     Record,
     RecordNotFoundError,
@@ -171,10 +172,22 @@ class MemoryStorage(StorageBase):
         object_id: str,
         record: Record,
         unique_fields: Sequence[str] = (),
+        expected_last_modified: int | None = None,
     ) -> Record:
         """Replace or create the record (see :meth:`StorageBase.update`)."""
         with self._lock:
+            self._check_expected(collection_id, parent_id, object_id, expected_last_modified)
             return self._write(collection_id, parent_id, object_id, record, unique_fields)
+
+    def _check_expected(
+        self, collection_id: str, parent_id: str, object_id: str, expected: int | None
+    ) -> None:
+        """Raise unless the live record has ``last_modified == expected`` (caller locks)."""
+        if expected is None:
+            return
+        current = self._live.get((collection_id, parent_id), {}).get(object_id)
+        if current is None or current[MODIFIED_FIELD] != expected:
+            raise ModifiedMeanwhileError(None if current is None else ev.json_copy(current))
 
     def _write(
         self, collection_id: str, parent_id: str, object_id: str, record: Record,
@@ -198,12 +211,14 @@ class MemoryStorage(StorageBase):
         object_id: str,
         with_deleted: bool = True,
         last_modified: int | None = None,
+        expected_last_modified: int | None = None,
     ) -> Record:
         """Delete the live record (see :meth:`StorageBase.delete`)."""
         pair = (collection_id, parent_id)
         with self._lock:
             if object_id not in self._live.get(pair, {}):
                 raise RecordNotFoundError(object_id)
+            self._check_expected(collection_id, parent_id, object_id, expected_last_modified)
             stamp = self._bump(pair, client_timestamp(last_modified))
             dead = ev.tombstone(object_id, stamp)
             self._put(pair, object_id, None, dead if with_deleted else None)
