@@ -1,0 +1,196 @@
+"""The PostgreSQL client shared by the storage, permission and cache backends.
+
+API::
+
+    from cliquetish.storage.postgresql.client import create_client
+
+    client = create_client(settings, "storage")   # reads storage_url, storage_pool_size, ...
+    with client.connect() as connection:           # a SQLAlchemy Core Connection
+        connection.execute(sqlalchemy.text("SELECT ..."), {"param": value})
+    client.ping()                                  # True / False, never raises
+
+* :func:`create_client` reads ``<kind>_url`` (``postgresql://user:password@host:port/db``;
+  ``postgres://`` is accepted too), ``<kind>_pool_size``, ``<kind>_max_overflow`` and
+  ``<kind>_pool_timeout_seconds`` from the typed settings. Engines (and so pools) are **shared
+  per URL**: the storage and the permission backend on the same database use one pool and, in a
+  request, one database transaction. The first client created for a URL sets the pool's size.
+* :meth:`PostgreSQLClient.connect` is a context manager yielding a Connection:
+
+  - while a zope transaction is active (in a request: pyramid_tm; in a script:
+    ``with transaction.manager:``), the connection belongs to that transaction, through a
+    Session registered with zope.sqlalchemy: every ``connect()`` of the transaction gets the same
+    database transaction, committed or rolled back with the zope one;
+  - otherwise (or with ``join_transaction=False``) the block is its own database transaction,
+    committed when the block ends, rolled back when it raises.
+
+* Every SQLAlchemy or driver error is raised as
+  :class:`~cliquetish.storage.exceptions.BackendError` (the original is its ``original`` and
+  ``__cause__``). A pool with no free connection after ``pool_timeout_seconds`` fails the same
+  way; a server that does not answer the connection within the connect timeout too.
+* After a server restart the pooled connections are dead; the first statement that meets one
+  fails (``BackendError``) and makes the pool drop them all, so the next call reconnects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import sqlalchemy
+import transaction
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+from zope.sqlalchemy import register
+from zope.sqlalchemy.datamanager import STATUS_CHANGED
+
+from cliquetish.errors import ConfigurationError
+from cliquetish.storage.exceptions import BackendError
+from cliquetish.undo import active_transaction
+
+__all__ = ["PING_TIMEOUT_MILLISECONDS", "PostgreSQLClient", "create_client", "dispose_engines"]
+
+logger = logging.getLogger(__name__)
+
+PING_TIMEOUT_MILLISECONDS = 2000
+"""Longest time the server may take to answer a ping."""
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _normalize_url(url: str, key: str) -> str:
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg2://" + url[len("postgresql://"):]
+    if url.startswith("postgresql+psycopg2://"):
+        return url
+    raise ConfigurationError(
+        f"Invalid setting {key} = {url!r}: a postgresql:// URL is needed", key=key
+    )
+
+
+def _create_engine(url: str, pool_size: int, max_overflow: int, timeout: float) -> Engine:
+    connect_timeout = max(2, int(round(timeout)))
+    return sqlalchemy.create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=timeout,
+        connect_args={
+            "connect_timeout": connect_timeout,
+            "application_name": "cliquetish",
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        },
+    )
+
+
+def shared_engine(url: str, pool_size: int, max_overflow: int, timeout: float) -> Engine:
+    """The engine of ``url``, created on first use with these pool parameters."""
+    url = _normalize_url(url, "url")
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = _ENGINES[url] = _create_engine(url, pool_size, max_overflow, timeout)
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of every shared engine (tests, forked processes)."""
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+
+
+def create_client(settings: Mapping[str, Any], prefix_kind: str) -> PostgreSQLClient:
+    """A client for the ``<prefix_kind>_url`` database, with that kind's pool settings.
+
+    :raises ConfigurationError: the URL is missing or not a PostgreSQL URL.
+    """
+    key = f"{prefix_kind}_url"
+    url = settings.get(key) or ""
+    if not url:
+        raise ConfigurationError(f"Missing setting {key}: a postgresql:// URL", key=key)
+    engine = shared_engine(
+        _normalize_url(url, key),  # checked here to name the setting
+        int(settings.get(f"{prefix_kind}_pool_size", 10)),
+        int(settings.get(f"{prefix_kind}_max_overflow", 10)),
+        float(settings.get(f"{prefix_kind}_pool_timeout_seconds", 5.0)),
+    )
+    return PostgreSQLClient(engine)
+
+
+@contextlib.contextmanager
+def backend_errors() -> Iterator[None]:
+    """Turn SQLAlchemy and driver errors raised in the block into :class:`BackendError`."""
+    try:
+        yield
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        original = getattr(error, "orig", None) or error
+        raise BackendError(original) from error
+
+
+class PostgreSQLClient:
+    """Connections to one PostgreSQL database, tied to the zope transaction when one is active."""
+
+    def __init__(self, engine: Engine, transaction_manager: Any = None) -> None:
+        self.engine = engine
+        self.transaction_manager = transaction_manager or transaction.manager
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def same_database(self, other: PostgreSQLClient) -> bool:
+        """True when both clients use the same engine (so the same database and transaction)."""
+        return self.engine is other.engine
+
+    @contextlib.contextmanager
+    def connect(self, join_transaction: bool = True) -> Iterator[Connection]:
+        """A connection in the active zope transaction, else in a transaction of its own.
+
+        :raises BackendError: on any database error.
+        """
+        txn = active_transaction(self.transaction_manager) if join_transaction else None
+        if txn is not None:
+            with backend_errors():
+                connection = self._transaction_session(txn).connection()
+                yield connection
+            return
+        with backend_errors(), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    def _transaction_session(self, txn: Any) -> Session:
+        """The Session of this engine in ``txn``, registered with zope.sqlalchemy once."""
+        try:
+            return txn.data(self.engine)
+        except KeyError:
+            pass
+        session = Session(bind=self.engine)
+        register(
+            session, initial_state=STATUS_CHANGED, transaction_manager=self.transaction_manager
+        )
+        txn.set_data(self.engine, session)
+        return session
+
+    def ping(self, timeout_ms: int = PING_TIMEOUT_MILLISECONDS) -> bool:
+        """True when the server answers ``SELECT 1`` within ``timeout_ms``; never raises.
+
+        Uses a connection of its own, outside any zope transaction, rolled back at once.
+        """
+        statement = f"SET LOCAL statement_timeout = {int(timeout_ms)}; SELECT 1"
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql(statement)
+                connection.rollback()
+            return True
+        except Exception:  # noqa: BLE001 (a heartbeat reports, it never raises)
+            logger.warning("PostgreSQL ping failed on %s", self.url, exc_info=True)
+            return False
