@@ -1,0 +1,241 @@
+"""The PostgreSQL permission backend (``cliquetish.permission_backend =
+cliquetish.permission.postgresql``).
+
+Entries live in ``access_control_entries(object_id, permission, principal)`` and groups in
+``user_principals(user_id, principal)`` (``schema/permission.sql``, applied by
+:meth:`Permission.initialize_schema`, i.e. ``cliquetish migrate``). Every method is one SQL
+statement (two for a replacement) on the shared client of
+:mod:`cliquetish.storage.postgresql.client`: inside a request it runs in the request's
+transaction, so an aborted request leaves no entry behind, and a PostgreSQL storage on the same
+database can join these tables inside its listing queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+import sqlalchemy
+
+from cliquetish.permission import PermissionBase, Permissions
+from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client
+
+__all__ = ["SCHEMA_OBJECTS", "Permission", "escape_like", "load_from_config"]
+
+SCHEMA_OBJECTS: tuple[tuple[str, str], ...] = (
+    ("table", "access_control_entries"),
+    ("index", "idx_access_control_entries_principal"),
+    ("table", "user_principals"),
+)
+"""What ``schema/permission.sql`` creates, checked by :meth:`Permission.initialize_schema`."""
+
+SCHEMA_LOCK_ID = 7_165_010_001
+"""Advisory lock taken while the schema is created, so concurrent migrations wait in turn."""
+
+
+def _sql(text: str) -> sqlalchemy.TextClause:
+    return sqlalchemy.text(text)
+
+
+def escape_like(text: str) -> str:
+    """``text`` with the ``LIKE`` wildcards (and the escape character) escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+SCHEMA_LOCK = _sql("SELECT pg_advisory_xact_lock(:id)")
+EXISTS = _sql("SELECT to_regclass(:name)")
+ADD_USER_PRINCIPAL = _sql(
+    "INSERT INTO user_principals (user_id, principal) VALUES (:user_id, :principal) "
+    "ON CONFLICT DO NOTHING"
+)
+REMOVE_USER_PRINCIPAL = _sql(
+    "DELETE FROM user_principals WHERE user_id = :user_id AND principal = :principal"
+)
+GET_USER_PRINCIPALS = _sql("SELECT principal FROM user_principals WHERE user_id = :user_id")
+ADD_ACE = _sql(
+    "INSERT INTO access_control_entries (object_id, permission, principal) "
+    "VALUES (:object_id, :permission, :principal) ON CONFLICT DO NOTHING"
+)
+REMOVE_ACE = _sql(
+    "DELETE FROM access_control_entries "
+    "WHERE object_id = :object_id AND permission = :permission AND principal = :principal"
+)
+GET_PRINCIPALS = _sql(
+    "SELECT principal FROM access_control_entries "
+    "WHERE object_id = :object_id AND permission = :permission"
+)
+CHECK_PERMISSION = _sql(
+    "SELECT EXISTS (SELECT 1 FROM access_control_entries "
+    "WHERE object_id = :object_id AND permission = ANY(CAST(:permissions AS TEXT[])) "
+    "AND principal = ANY(CAST(:principals AS TEXT[])))"
+)
+ACCESSIBLE_OBJECTS = _sql(
+    "SELECT DISTINCT object_id FROM access_control_entries "
+    "WHERE principal = ANY(CAST(:principals AS TEXT[])) "
+    "AND permission = ANY(CAST(:permissions AS TEXT[])) AND object_id LIKE :pattern"
+)
+OBJECT_PERMISSIONS = _sql(
+    "SELECT permission, principal FROM access_control_entries WHERE object_id = :object_id"
+)
+OBJECT_SOME_PERMISSIONS = _sql(
+    "SELECT permission, principal FROM access_control_entries "
+    "WHERE object_id = :object_id AND permission = ANY(CAST(:permissions AS TEXT[]))"
+)
+DELETE_REPLACED = _sql(
+    "DELETE FROM access_control_entries WHERE object_id = :object_id "
+    "AND permission = ANY(CAST(:permissions AS TEXT[])) "
+    "AND (permission, principal) NOT IN "
+    "(SELECT * FROM unnest(CAST(:new_permissions AS TEXT[]), CAST(:new_principals AS TEXT[])))"
+)
+INSERT_REPLACING = _sql(
+    "INSERT INTO access_control_entries (object_id, permission, principal) "
+    "SELECT :object_id, permission, principal "
+    "FROM unnest(CAST(:new_permissions AS TEXT[]), CAST(:new_principals AS TEXT[])) "
+    "AS new (permission, principal) ON CONFLICT DO NOTHING"
+)
+DELETE_OBJECTS = _sql(
+    "DELETE FROM access_control_entries WHERE object_id = ANY(CAST(:object_ids AS TEXT[]))"
+)
+FLUSH = (_sql("DELETE FROM access_control_entries"), _sql("DELETE FROM user_principals"))
+
+
+class Permission(PermissionBase):
+    """Access-control entries and user principals in two PostgreSQL tables."""
+
+    def __init__(self, client: PostgreSQLClient) -> None:
+        self.client = client
+
+    def _execute(self, statement: sqlalchemy.TextClause, **params: Any) -> Any:
+        with self.client.connect() as connection:
+            return connection.execute(statement, params).all()
+
+    def _write(self, statement: sqlalchemy.TextClause, **params: Any) -> None:
+        with self.client.connect() as connection:
+            connection.execute(statement, params)
+
+    def initialize_schema(self, dry_run: bool = False) -> list[str]:
+        """Create the tables and indexes that are missing; say what was (or would be) done."""
+        with self.client.connect(join_transaction=False) as connection:
+            if not dry_run:
+                connection.execute(SCHEMA_LOCK, {"id": SCHEMA_LOCK_ID})
+            missing = [
+                (kind, name)
+                for kind, name in SCHEMA_OBJECTS
+                if connection.execute(EXISTS, {"name": name}).scalar() is None
+            ]
+            if not missing:
+                return ["permission: schema is up to date"]
+            if not dry_run:
+                script = resources.files("cliquetish.permission") / "schema" / "permission.sql"
+                connection.exec_driver_sql(script.read_text(encoding="utf-8"))
+        verb = "would create" if dry_run else "created"
+        return [f"permission: {verb} {kind} {name}" for kind, name in missing]
+
+    def flush(self) -> None:
+        """Delete every entry and user principal (``DELETE``: no lock waits on readers)."""
+        with self.client.connect() as connection:
+            for statement in FLUSH:
+                connection.execute(statement)
+
+    def ping(self) -> bool:
+        """True when the server answers (on a connection of its own); never raises."""
+        return self.client.ping()
+
+    def add_user_principal(self, user_id: str, principal: str) -> None:
+        """Give ``user_id`` the extra principal."""
+        self._write(ADD_USER_PRINCIPAL, user_id=user_id, principal=principal)
+
+    def remove_user_principal(self, user_id: str, principal: str) -> None:
+        """Take the extra principal away."""
+        self._write(REMOVE_USER_PRINCIPAL, user_id=user_id, principal=principal)
+
+    def get_user_principals(self, user_id: str) -> set[str]:
+        """The extra principals of ``user_id``."""
+        return {row[0] for row in self._execute(GET_USER_PRINCIPALS, user_id=user_id)}
+
+    def add_principal_to_ace(self, object_id: str, permission: str, principal: str) -> None:
+        """Add one entry."""
+        self._write(ADD_ACE, object_id=object_id, permission=permission, principal=principal)
+
+    def remove_principal_from_ace(self, object_id: str, permission: str, principal: str) -> None:
+        """Remove one entry."""
+        self._write(REMOVE_ACE, object_id=object_id, permission=permission, principal=principal)
+
+    def get_object_permission_principals(self, object_id: str, permission: str) -> set[str]:
+        """The principals having ``permission`` on ``object_id``."""
+        rows = self._execute(GET_PRINCIPALS, object_id=object_id, permission=permission)
+        return {row[0] for row in rows}
+
+    def check_permission(
+        self, object_id: str, permissions: Iterable[str], principals: Iterable[str]
+    ) -> bool:
+        """One primary-key lookup."""
+        names, wanted = sorted(set(permissions)), sorted(set(principals))
+        if not names or not wanted:
+            return False
+        rows = self._execute(
+            CHECK_PERMISSION, object_id=object_id, permissions=names, principals=wanted
+        )
+        return bool(rows[0][0])
+
+    def accessible_objects(
+        self, principals: Iterable[str], permissions: Iterable[str], object_id_prefix: str = ""
+    ) -> set[str]:
+        """One index range scan per (principal, permission) under the prefix."""
+        names, wanted = sorted(set(permissions)), sorted(set(principals))
+        if not names or not wanted:
+            return set()
+        rows = self._execute(
+            ACCESSIBLE_OBJECTS,
+            principals=wanted,
+            permissions=names,
+            pattern=escape_like(object_id_prefix) + "%",
+        )
+        return {row[0] for row in rows}
+
+    def object_permissions(
+        self, object_id: str, permissions: Iterable[str] | None = None
+    ) -> Permissions:
+        """``{permission: {principals}}`` of ``object_id``."""
+        if permissions is None:
+            rows = self._execute(OBJECT_PERMISSIONS, object_id=object_id)
+        else:
+            rows = self._execute(
+                OBJECT_SOME_PERMISSIONS, object_id=object_id, permissions=sorted(set(permissions))
+            )
+        result: Permissions = {}
+        for permission, principal in rows:
+            result.setdefault(permission, set()).add(principal)
+        return result
+
+    def replace_object_permissions(self, object_id: str, permissions: Permissions) -> None:
+        """Delete the entries no longer wanted, insert the new ones (same transaction)."""
+        if not permissions:
+            return
+        pairs = sorted(
+            (permission, principal)
+            for permission, principals in permissions.items()
+            for principal in set(principals)
+        )
+        params = {
+            "object_id": object_id,
+            "permissions": sorted(permissions),
+            "new_permissions": [permission for permission, _ in pairs],
+            "new_principals": [principal for _, principal in pairs],
+        }
+        with self.client.connect() as connection:
+            connection.execute(DELETE_REPLACED, params)
+            if pairs:
+                connection.execute(INSERT_REPLACING, params)
+
+    def delete_object_permissions(self, *object_ids: str) -> None:
+        """Remove every entry of these objects."""
+        if object_ids:
+            self._write(DELETE_OBJECTS, object_ids=sorted(set(object_ids)))
+
+
+def load_from_config(config: Any) -> Permission:
+    """A permission backend on ``permission_url`` (the pool shared with the storage when the
+    URL is the same)."""
+    return Permission(create_client(config.get_settings(), "permission"))
