@@ -21,7 +21,7 @@ import sqlalchemy
 from cliquetish.permission import PermissionBase, Permissions
 from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client
 
-__all__ = ["SCHEMA_OBJECTS", "Permission", "escape_like", "load_from_config"]
+__all__ = ["SCHEMA_OBJECTS", "Permission", "apply_schema", "escape_like", "load_from_config"]
 
 SCHEMA_OBJECTS: tuple[tuple[str, str], ...] = (
     ("table", "access_control_entries"),
@@ -100,6 +100,35 @@ DELETE_OBJECTS = _sql(
 FLUSH = (_sql("DELETE FROM access_control_entries"), _sql("DELETE FROM user_principals"))
 
 
+def apply_schema(
+    client: PostgreSQLClient,
+    label: str,
+    objects: Iterable[tuple[str, str]],
+    package: str,
+    dry_run: bool = False,
+) -> list[str]:
+    """Run ``<package>/schema/<label>.sql`` unless every one of ``objects`` exists.
+
+    The script is idempotent and runs under an advisory lock, so concurrent migrations take
+    turns. Returns lines saying what was (or, with ``dry_run``, would be) created.
+    """
+    with client.connect(join_transaction=False) as connection:
+        if not dry_run:
+            connection.execute(SCHEMA_LOCK, {"id": SCHEMA_LOCK_ID})
+        missing = [
+            (kind, name)
+            for kind, name in objects
+            if connection.execute(EXISTS, {"name": name}).scalar() is None
+        ]
+        if not missing:
+            return [f"{label}: schema is up to date"]
+        if not dry_run:
+            script = resources.files(package) / "schema" / f"{label}.sql"
+            connection.exec_driver_sql(script.read_text(encoding="utf-8"))
+    verb = "would create" if dry_run else "created"
+    return [f"{label}: {verb} {kind} {name}" for kind, name in missing]
+
+
 class Permission(PermissionBase):
     """Access-control entries and user principals in two PostgreSQL tables."""
 
@@ -116,21 +145,9 @@ class Permission(PermissionBase):
 
     def initialize_schema(self, dry_run: bool = False) -> list[str]:
         """Create the tables and indexes that are missing; say what was (or would be) done."""
-        with self.client.connect(join_transaction=False) as connection:
-            if not dry_run:
-                connection.execute(SCHEMA_LOCK, {"id": SCHEMA_LOCK_ID})
-            missing = [
-                (kind, name)
-                for kind, name in SCHEMA_OBJECTS
-                if connection.execute(EXISTS, {"name": name}).scalar() is None
-            ]
-            if not missing:
-                return ["permission: schema is up to date"]
-            if not dry_run:
-                script = resources.files("cliquetish.permission") / "schema" / "permission.sql"
-                connection.exec_driver_sql(script.read_text(encoding="utf-8"))
-        verb = "would create" if dry_run else "created"
-        return [f"permission: {verb} {kind} {name}" for kind, name in missing]
+        return apply_schema(
+            self.client, "permission", SCHEMA_OBJECTS, "cliquetish.permission", dry_run
+        )
 
     def flush(self) -> None:
         """Delete every entry and user principal (``DELETE``: no lock waits on readers)."""
