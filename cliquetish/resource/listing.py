@@ -1,0 +1,106 @@
+"""Listings over HTTP: querystring to storage arguments, tokens, ``Next-Page``, ``_fields``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from cliquetish.resource.http import invalid
+from cliquetish.resource.pagination import InvalidToken, decode_token, encode_token, keyset_of
+from cliquetish.resource.querystring import (
+    ID_FIELD,
+    MODIFIED_FIELD,
+    ListingQuery,
+    QueryError,
+    parse_fields,
+    parse_listing,
+)
+from cliquetish.storage import DELETED_FIELD, Keyset, Record, Sort
+
+__all__ = ["Page", "listing_query", "next_page_url", "page_keyset", "project", "record_fields"]
+
+ALWAYS_KEPT = (ID_FIELD, MODIFIED_FIELD, DELETED_FIELD)
+
+
+def listing_query(
+    params: Iterable[tuple[str, str]],
+    is_known_field: Any,
+    default_sort: Sequence[Sort],
+    page_size: int,
+) -> ListingQuery:
+    """:func:`~cliquetish.resource.querystring.parse_listing`, a bad parameter giving 400."""
+    try:
+        return parse_listing(params, is_known_field, default_sort, page_size)
+    except QueryError as error:
+        raise invalid("querystring", error.name, error.description) from error
+
+
+def record_fields(params: Any, is_known_field: Any) -> list[str] | None:
+    """``_fields`` of a record endpoint (other parameters are ignored), 400 when invalid."""
+    raw = params.get("_fields")
+    if raw is None:
+        return None
+    try:
+        return parse_fields(raw, is_known_field)
+    except QueryError as error:
+        raise invalid("querystring", error.name, error.description) from error
+
+
+def token_scope(resource_name: str, parent_id: str, user_id: str | None, query_scope: str
+                ) -> str:
+    """What a pagination token is bound to: resource, parent, user and the listing's filters
+    and sort."""
+    return "\n".join((resource_name, parent_id, user_id or "", query_scope))
+
+
+def page_keyset(secret: bytes, scope: str, query: ListingQuery) -> Keyset | None:
+    """The keyset of ``_token`` (None without one); 400 errno 107 for a bad token."""
+    if query.token is None:
+        return None
+    try:
+        return decode_token(secret, scope, query.token, query.sorting)
+    except InvalidToken as error:
+        raise invalid("querystring", "_token", f"Invalid pagination token: {error}") from error
+
+
+class Page:
+    """The records of one page and the token of the next one (None on the last page)."""
+
+    def __init__(self, fetched: list[Record], query: ListingQuery, secret: bytes, scope: str
+                 ) -> None:
+        self.records = fetched[:query.limit]
+        self.next_token: str | None = None
+        if len(fetched) > query.limit:
+            last = self.records[-1]
+            self.next_token = encode_token(secret, scope, keyset_of(last, query.sorting))
+
+
+def next_page_url(request: Any, token: str) -> str:
+    """The absolute URL of the next page: the same querystring with the new ``_token``."""
+    params = [(name, value) for name, value in request.GET.items() if name != "_token"]
+    params.append(("_token", token))
+    return f"{request.path_url}?{urlencode(params)}"
+
+
+def _copy_path(source: dict[str, Any], target: dict[str, Any], dotted: str) -> None:
+    parts = dotted.split(".")
+    value: Any = source
+    for part in parts:
+        if not isinstance(value, dict) or part not in value:
+            return
+        value = value[part]
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def project(record: Record, fields: Sequence[str] | None) -> Record:
+    """``record`` with only ``fields`` (dotted allowed) plus ``id``, ``last_modified`` and
+    ``deleted``; the whole record when ``fields`` is None."""
+    if fields is None:
+        return record
+    result = {key: record[key] for key in ALWAYS_KEPT if key in record}
+    for dotted in fields:
+        _copy_path(record, result, dotted)
+    return result
