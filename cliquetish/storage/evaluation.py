@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -30,6 +32,7 @@ from cliquetish.storage import (
     MODIFIED_FIELD,
     Filter,
     Keyset,
+    ReadFilter,
     Record,
     Sort,
 )
@@ -269,3 +272,52 @@ def is_after(record: Record, sorting: Sequence[Sort], keyset: Keyset) -> bool:
 def tombstone(object_id: str, last_modified: int) -> Record:
     """The record left by a deletion."""
     return {ID_FIELD: object_id, MODIFIED_FIELD: last_modified, DELETED_FIELD: True}
+
+
+def now_ms() -> int:
+    """The current time in epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+def client_timestamp(value: Any) -> int | None:
+    """A client-supplied ``last_modified`` when it is an integer, else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def split_record(record: Record) -> tuple[Record, int | None]:
+    """A JSON copy of ``record`` without ``id`` and ``last_modified``, and the latter."""
+    data = json_copy(record)
+    data.pop(ID_FIELD, None)
+    return data, client_timestamp(data.pop(MODIFIED_FIELD, None))
+
+
+def unique_conflict(
+    candidates: Sequence[Record], record: Record, object_id: str, unique_fields: Sequence[str]
+) -> tuple[str, Record] | None:
+    """The first ``(field, live record)`` among ``candidates`` sharing a unique field's value."""
+    for field in unique_fields:
+        value = resolve(record, field)
+        if value is MISSING:
+            continue
+        for other in candidates:
+            if other[ID_FIELD] != object_id and json_equal(resolve(other, field), value):
+                return field, other
+    return None
+
+
+def default_id() -> str:
+    """A new UUID4 as text."""
+    return str(uuid.uuid4())
+
+
+def accessible_ids(read_filter: ReadFilter | None) -> set[str] | None:
+    """The record ids a read filter allows (None: no restriction)."""
+    if read_filter is None:
+        return None
+    objects = read_filter.permission_backend.accessible_objects(
+        read_filter.principals, read_filter.permissions, read_filter.object_id_prefix
+    )
+    prefix = read_filter.object_id_prefix
+    return {obj[len(prefix):] for obj in objects if obj.startswith(prefix)}

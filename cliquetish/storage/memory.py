@@ -11,15 +11,12 @@ Settings: ``storage_backend = cliquetish.storage.memory`` (no other setting is r
 from __future__ import annotations
 
 import threading
-import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from cliquetish import undo
 from cliquetish.storage import (
     ID_FIELD,
-    MISSING,
     MODIFIED_FIELD,
     Filter,
     IdGenerator,
@@ -34,47 +31,9 @@ from cliquetish.storage import (
 )
 from cliquetish.storage import evaluation as ev
 
-__all__ = ["MemoryStorage", "load_from_config", "now_ms", "client_timestamp", "split_record"]
+__all__ = ["MemoryStorage", "load_from_config", "select"]
 
 Pair = tuple[str, str]
-
-
-def now_ms() -> int:
-    """The current time in epoch milliseconds."""
-    return int(time.time() * 1000)
-
-
-def client_timestamp(value: Any) -> int | None:
-    """A client-supplied ``last_modified`` when it is an integer, else None."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return None
-
-
-def split_record(record: Record) -> tuple[Record, int | None]:
-    """A JSON copy of ``record`` without ``id`` and ``last_modified``, and the latter."""
-    data = ev.json_copy(record)
-    data.pop(ID_FIELD, None)
-    return data, client_timestamp(data.pop(MODIFIED_FIELD, None))
-
-
-def unique_conflict(
-    candidates: Sequence[Record], record: Record, object_id: str, unique_fields: Sequence[str]
-) -> tuple[str, Record] | None:
-    """The first ``(field, live record)`` among ``candidates`` sharing a unique field's value."""
-    for field in unique_fields:
-        value = ev.resolve(record, field)
-        if value is MISSING:
-            continue
-        for other in candidates:
-            if other[ID_FIELD] != object_id and ev.json_equal(ev.resolve(other, field), value):
-                return field, other
-    return None
-
-
-def default_id() -> str:
-    """A new UUID4 as text."""
-    return str(uuid.uuid4())
 
 
 class MemoryStorage(StorageBase):
@@ -106,12 +65,12 @@ class MemoryStorage(StorageBase):
     def collection_timestamp(self, collection_id: str, parent_id: str) -> int:
         """The pair's timestamp; an unknown pair's is set to now on first read."""
         with self._lock:
-            return self._timestamps.setdefault((collection_id, parent_id), now_ms())
+            return self._timestamps.setdefault((collection_id, parent_id), ev.now_ms())
 
     def _bump(self, pair: Pair, client: int | None) -> int:
         """Give the pair its next timestamp (caller holds the lock), undone on abort."""
         previous = self._timestamps.get(pair)
-        stamp = now_ms() if previous is None else max(now_ms(), previous + 1)
+        stamp = ev.now_ms() if previous is None else max(ev.now_ms(), previous + 1)
         if client is not None and client > stamp:
             stamp = client
         self._timestamps[pair] = stamp
@@ -158,7 +117,7 @@ class MemoryStorage(StorageBase):
         unique_fields: Sequence[str] = (),
     ) -> Record:
         """Store a new record (see :meth:`StorageBase.create`)."""
-        object_id = record.get(ID_FIELD) or (id_generator or default_id)()
+        object_id = record.get(ID_FIELD) or (id_generator or ev.default_id)()
         with self._lock:
             existing = self._live.get((collection_id, parent_id), {}).get(object_id)
             if existing is not None:
@@ -194,10 +153,10 @@ class MemoryStorage(StorageBase):
         unique_fields: Sequence[str],
     ) -> Record:
         pair = (collection_id, parent_id)
-        data, client = split_record(record)
+        data, client = ev.split_record(record)
         if unique_fields:
             live = list(self._live.get(pair, {}).values())
-            conflict = unique_conflict(live, data, object_id, unique_fields)
+            conflict = ev.unique_conflict(live, data, object_id, unique_fields)
             if conflict is not None:
                 raise UnicityError(conflict[0], ev.json_copy(conflict[1]))
         stored = {**data, ID_FIELD: object_id, MODIFIED_FIELD: self._bump(pair, client)}
@@ -219,7 +178,7 @@ class MemoryStorage(StorageBase):
             if object_id not in self._live.get(pair, {}):
                 raise RecordNotFoundError(object_id)
             self._check_expected(collection_id, parent_id, object_id, expected_last_modified)
-            stamp = self._bump(pair, client_timestamp(last_modified))
+            stamp = self._bump(pair, ev.client_timestamp(last_modified))
             dead = ev.tombstone(object_id, stamp)
             self._put(pair, object_id, None, dead if with_deleted else None)
             return dict(dead)
@@ -283,7 +242,7 @@ class MemoryStorage(StorageBase):
         count: bool = False,
     ) -> tuple[list[Record], int | None]:
         """List records (see :meth:`StorageBase.get_all`)."""
-        allowed = accessible_ids(read_filter)
+        allowed = ev.accessible_ids(read_filter)
         pair = (collection_id, parent_id)
         with self._lock:
             candidates = [(r, False) for r in self._live.get(pair, {}).values()]
@@ -292,17 +251,6 @@ class MemoryStorage(StorageBase):
             records, total = select(candidates, filters, sorting, pagination_rules, limit,
                                     allowed, count)
             return [ev.json_copy(record) for record in records], total
-
-
-def accessible_ids(read_filter: ReadFilter | None) -> set[str] | None:
-    """The record ids a read filter allows (None: no restriction)."""
-    if read_filter is None:
-        return None
-    objects = read_filter.permission_backend.accessible_objects(
-        read_filter.principals, read_filter.permissions, read_filter.object_id_prefix
-    )
-    prefix = read_filter.object_id_prefix
-    return {obj[len(prefix):] for obj in objects if obj.startswith(prefix)}
 
 
 def select(

@@ -1,0 +1,323 @@
+"""The PostgreSQL storage: records as JSONB, every filter, sort and page in SQL.
+
+Settings: ``storage_backend = cliquetish.storage.postgresql``, ``storage_url``
+(``postgresql://user:password@host:5432/db``), ``storage_pool_size``, ``storage_max_overflow``
+and ``storage_pool_timeout_seconds`` (see :mod:`cliquetish.storage.postgresql.client`). The
+schema (``schema/*.sql``) is created and upgraded by ``cliquetish migrate``, which calls
+:meth:`PostgreSQLStorage.initialize_schema`.
+
+Reads are one statement (two when a count is asked); writes are one statement that also moves
+the pair's timestamp; a write with ``unique_fields`` first takes a per-pair advisory lock, then
+checks and writes. In a request all statements share the request's transaction. A
+:class:`~cliquetish.storage.ReadFilter` whose permission backend stores its entries in the same
+database (it exposes the same ``client`` engine) is evaluated inside the listing query;
+otherwise the accessible ids are asked to the permission backend and bound to the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from cliquetish.storage import (
+    DELETED_FIELD,
+    ID_FIELD,
+    MODIFIED_FIELD,
+    Filter,
+    IdGenerator,
+    Keyset,
+    ModifiedMeanwhileError,
+    ReadFilter,
+    Record,
+    RecordNotFoundError,
+    Sort,
+    StorageBase,
+    UnicityError,
+)
+from cliquetish.storage import evaluation as ev
+from cliquetish.storage.postgresql import statements as sql
+from cliquetish.storage.postgresql import textcodec
+from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client
+from cliquetish.storage.postgresql.migrations import apply_migrations
+from cliquetish.storage.postgresql.queries import Params, filter_sql, keyset_sql, order_sql
+
+__all__ = ["SCHEMA_FOLDER", "PostgreSQLStorage", "load_from_config"]
+
+SCHEMA_FOLDER = Path(__file__).parent / "schema"
+TOMBSTONE_DATA = ev.dumps({DELETED_FIELD: True})
+
+
+def _row_record(object_id: str, last_modified: int, data_text: str) -> Record:
+    data = textcodec.decode_json_text(ev.loads(data_text), data_text)
+    data[ID_FIELD] = textcodec.decode_text(object_id)
+    data[MODIFIED_FIELD] = last_modified
+    return data
+
+
+class PostgreSQLStorage(StorageBase):
+    """Records in the ``records`` table of one PostgreSQL database."""
+
+    def __init__(self, client: PostgreSQLClient) -> None:
+        self.client = client
+
+    # Administration
+    def initialize_schema(self, dry_run: bool = False) -> list[str]:
+        """Apply the pending ``schema/*.sql`` files (see :mod:`.migrations`)."""
+        return apply_migrations(self.client, "storage", SCHEMA_FOLDER, dry_run)
+
+    def flush(self) -> None:
+        """Delete every record and timestamp."""
+        with self.client.connect() as connection:
+            connection.exec_driver_sql(sql.FLUSH)
+
+    def ping(self) -> bool:
+        """True when the server answers within two seconds; never raises."""
+        return self.client.ping()
+
+    def _execute(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        with self.client.connect() as connection:
+            return list(connection.execute(sa.text(statement), params))
+
+    @staticmethod
+    def _pair(collection_id: str, parent_id: str, **extra: Any) -> dict[str, Any]:
+        encode = textcodec.encode_text
+        params = {"collection_id": encode(collection_id), "parent_id": encode(parent_id)}
+        params.update(extra)
+        return params
+
+    def collection_timestamp(self, collection_id: str, parent_id: str) -> int:
+        """The pair's timestamp (stored as now on the first read of an unknown pair)."""
+        params = self._pair(collection_id, parent_id)
+        with self.client.connect() as connection:
+            stamp = connection.execute(sa.text(sql.COLLECTION_TIMESTAMP), params).scalar()
+            if stamp is None:  # created meanwhile by a concurrent first read
+                stamp = connection.execute(sa.text(sql.TIMESTAMP), params).scalar_one()
+        return int(stamp)
+
+    # Writes
+    def create(
+        self,
+        collection_id: str,
+        parent_id: str,
+        record: Record,
+        id_generator: IdGenerator | None = None,
+        unique_fields: Sequence[str] = (),
+    ) -> Record:
+        """Store a new record (see :meth:`StorageBase.create`)."""
+        object_id = record.get(ID_FIELD) or (id_generator or ev.default_id)()
+        return self._write(collection_id, parent_id, object_id, record, unique_fields, True)
+
+    def update(
+        self,
+        collection_id: str,
+        parent_id: str,
+        object_id: str,
+        record: Record,
+        unique_fields: Sequence[str] = (),
+        expected_last_modified: int | None = None,
+    ) -> Record:
+        """Replace or create the record (see :meth:`StorageBase.update`)."""
+        return self._write(collection_id, parent_id, object_id, record, unique_fields, False,
+                           expected_last_modified)
+
+    def _write(
+        self, collection_id: str, parent_id: str, object_id: str, record: Record,
+        unique_fields: Sequence[str], create: bool, expected: int | None = None,
+    ) -> Record:
+        data, client_stamp = ev.split_record(record)
+        text = ev.dumps(data)
+        stored_text = ev.dumps(textcodec.encode(data)) if textcodec.needs_encoding(text) else text
+        params = self._pair(collection_id, parent_id, object_id=textcodec.encode_text(object_id),
+                            client=client_stamp, data=stored_text, expected=expected)
+        statement = sql.UPSERT.format(
+            guard=sql.CREATE_GUARD if create else "",
+            replace_guard=sql.CREATE_REPLACE_GUARD if create else "",
+        )
+        if expected is not None:
+            statement = sql.CONDITIONAL_UPDATE
+        with self.client.connect() as connection:
+            if unique_fields:
+                self._check_unique(connection, params, data, object_id, unique_fields)
+            stamp = connection.execute(sa.text(statement), params).scalar()
+            if stamp is None and expected is not None:
+                raise ModifiedMeanwhileError(self._current(connection, params, object_id))
+            if stamp is None:
+                existing = self._current(connection, params, object_id)
+                if existing is not None:
+                    raise UnicityError(ID_FIELD, existing)
+                stamp = connection.execute(sa.text(statement), params).scalar_one()
+        return {**data, ID_FIELD: object_id, MODIFIED_FIELD: stamp}
+
+    def _check_unique(
+        self, connection: sa.Connection, params: dict[str, Any], data: Record, object_id: str,
+        unique_fields: Sequence[str],
+    ) -> None:
+        """Lock the pair for writers with unique fields, then look for a conflicting record."""
+        checked = [f for f in unique_fields if ev.resolve(data, f) is not ev.MISSING]
+        if not checked:
+            return
+        connection.execute(sa.text(sql.LOCK_PAIR), params)
+        query = Params(**params)
+        conditions = " OR ".join(
+            filter_sql(Filter(field, ev.resolve(data, field)), query) for field in checked
+        )
+        row = connection.execute(
+            sa.text(sql.UNIQUE_CONFLICT.format(conditions=conditions)), query.values
+        ).one_or_none()
+        if row is not None:
+            other = _row_record(*row)
+            field, _ = ev.unique_conflict([other], data, object_id, checked) or (checked[0], other)
+            raise UnicityError(field, other)
+
+    def delete(
+        self,
+        collection_id: str,
+        parent_id: str,
+        object_id: str,
+        with_deleted: bool = True,
+        last_modified: int | None = None,
+        expected_last_modified: int | None = None,
+    ) -> Record:
+        """Delete the live record (see :meth:`StorageBase.delete`)."""
+        statement = sql.DELETE if with_deleted else sql.DELETE_WITHOUT_TOMBSTONE
+        statement = statement.format(**sql.expected_conditions(expected_last_modified))
+        params = self._pair(collection_id, parent_id, object_id=textcodec.encode_text(object_id),
+                            client=ev.client_timestamp(last_modified), tombstone=TOMBSTONE_DATA,
+                            expected=expected_last_modified)
+        with self.client.connect() as connection:
+            stamp = connection.execute(sa.text(statement), params).scalar()
+            if stamp is None:
+                current = self._current(connection, params, object_id)
+                if current is None:
+                    raise RecordNotFoundError(object_id)
+                raise ModifiedMeanwhileError(current)
+        return ev.tombstone(object_id, stamp)
+
+    @staticmethod
+    def _current(
+        connection: sa.Connection, params: dict[str, Any], object_id: str
+    ) -> Record | None:
+        """The live record, read in the statement's connection (None when there is none)."""
+        row = connection.execute(sa.text(sql.GET), params).one_or_none()
+        return None if row is None else _row_record(object_id, *row)
+
+    def delete_all(
+        self,
+        collection_id: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination_rules: Keyset | None = None,
+        limit: int | None = None,
+        with_deleted: bool = True,
+        read_filter: ReadFilter | None = None,
+    ) -> list[Record]:
+        """Delete what the same listing would return; tombstones in listing order."""
+        params = Params(**self._pair(collection_id, parent_id), tombstone=TOMBSTONE_DATA)
+        applied = ev.listing_sort(sorting)
+        where = self._where(params, filters, pagination_rules, False, read_filter, applied)
+        statement = sql.DELETE_ALL if with_deleted else sql.DELETE_ALL_WITHOUT_TOMBSTONES
+        statement = statement.format(where=where, order=order_sql(applied, params),
+                                     limit=self._limit(params, limit))
+        rows = self._execute(statement, params.values)
+        ordered = sorted(rows, key=lambda row: row[1])
+        return [ev.tombstone(textcodec.decode_text(oid), stamp) for oid, stamp in ordered]
+
+    def purge_deleted(
+        self, collection_id: str, parent_id: str | None = None, before: int | None = None
+    ) -> list[str]:
+        """Remove tombstones older than ``before`` (see :meth:`StorageBase.purge_deleted`)."""
+        params: dict[str, Any] = {"collection_id": textcodec.encode_text(collection_id)}
+        conditions = ""
+        if parent_id is not None:
+            conditions += " AND parent_id = :parent_id"
+            params["parent_id"] = textcodec.encode_text(parent_id)
+        if before is not None:
+            conditions += " AND last_modified < :before"
+            params["before"] = before
+        rows = self._execute(sql.PURGE.format(conditions=conditions), params)
+        return [textcodec.decode_text(row[0]) for row in rows]
+
+    # Reads
+    def get(self, collection_id: str, parent_id: str, object_id: str) -> Record:
+        """The live record (see :meth:`StorageBase.get`)."""
+        params = self._pair(collection_id, parent_id, object_id=textcodec.encode_text(object_id))
+        rows = self._execute(sql.GET, params)
+        if not rows:
+            raise RecordNotFoundError(object_id)
+        return _row_record(object_id, *rows[0])
+
+    def get_all(
+        self,
+        collection_id: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination_rules: Keyset | None = None,
+        limit: int | None = None,
+        include_deleted: bool = False,
+        read_filter: ReadFilter | None = None,
+        count: bool = False,
+    ) -> tuple[list[Record], int | None]:
+        """List records (see :meth:`StorageBase.get_all`)."""
+        params = Params(**self._pair(collection_id, parent_id))
+        applied = ev.listing_sort(sorting)
+        where = self._where(params, filters, pagination_rules, include_deleted, read_filter,
+                            applied)
+        statement = sql.LIST.format(where=where, order=order_sql(applied, params),
+                                    limit=self._limit(params, limit))
+        total = None
+        with self.client.connect() as connection:
+            rows = connection.execute(sa.text(statement), params.values).all()
+            if count:
+                count_params = Params(**self._pair(collection_id, parent_id))
+                count_where = self._where(count_params, filters, None, False, read_filter, [])
+                total = connection.execute(
+                    sa.text(sql.COUNT.format(where=count_where)), count_params.values
+                ).scalar_one()
+        return [_row_record(*row) for row in rows], total
+
+    # Query parts
+    @staticmethod
+    def _limit(params: Params, limit: int | None) -> str:
+        return "" if limit is None else f"LIMIT {params.add(int(limit))}"
+
+    def _where(
+        self, params: Params, filters: Sequence[Filter], keyset: Keyset | None,
+        include_deleted: bool, read_filter: ReadFilter | None, sorting: Sequence[Sort],
+    ) -> str:
+        conditions = ["parent_id = :parent_id", "collection_id = :collection_id"]
+        if not include_deleted:
+            conditions.append("NOT deleted")
+        for flt in filters:
+            condition = filter_sql(flt, params)
+            if include_deleted and not ev.applies_to_tombstones(flt):
+                condition = f"(deleted OR {condition})"
+            conditions.append(condition)
+        if read_filter is not None:
+            conditions.append(self._read_filter_sql(read_filter, params))
+        if keyset is not None:
+            conditions.append(keyset_sql(sorting, keyset, params))
+        return " AND ".join(conditions)
+
+    def _read_filter_sql(self, read_filter: ReadFilter, params: Params) -> str:
+        permission_client = getattr(read_filter.permission_backend, "client", None)
+        if isinstance(permission_client, PostgreSQLClient) and permission_client.same_database(
+            self.client
+        ):
+            return (
+                "EXISTS (SELECT 1 FROM access_control_entries ace"
+                f" WHERE ace.object_id = {params.add(read_filter.object_id_prefix)} || records.id"
+                f" AND ace.permission = ANY({params.add(list(read_filter.permissions))})"
+                f" AND ace.principal = ANY({params.add(list(read_filter.principals))}))"
+            )
+        allowed = ev.accessible_ids(read_filter) or set()
+        return f"(id = ANY({params.add(sorted(map(textcodec.encode_text, allowed)))}))"
+
+
+def load_from_config(config: Any) -> PostgreSQLStorage:
+    """The storage of ``storage_url`` with the ``storage_*`` pool settings."""
+    return PostgreSQLStorage(create_client(config.get_settings(), "storage"))
