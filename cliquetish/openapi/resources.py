@@ -54,13 +54,9 @@ class ResourceDescription:
 
 def resource_setups(registry: Registry) -> list[Any]:
     """The ``ResourceSetup`` of every resource registered in the application."""
-    introspector = registry.introspector
-    setups = []
-    for introspectable in introspector.get_category("cliquetish resources") or ():
-        setup = introspectable["introspectable"].get("setup")
-        if setup is not None:
-            setups.append(setup)
-    return setups
+    from cliquetish.resource import registered_resources as setups_by_name
+
+    return list(setups_by_name(registry).values())
 
 
 def _schema_node(setup: Any) -> colander.SchemaNode | None:

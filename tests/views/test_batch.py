@@ -7,7 +7,6 @@ what they received.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
@@ -18,14 +17,11 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 import cliquetish
 from cliquetish.errors import http_error
-from cliquetish.interfaces import IStorage
+from cliquetish.interfaces import IPermission, IStorage
 from cliquetish.storage.exceptions import BackendError
 from cliquetish.testing import auth_headers, flush_backends, make_app
 
 COLLECTION, PARENT = "batch-test", "tests"
-HAS_POSTGRESQL_STORAGE = hasattr(
-    importlib.import_module("cliquetish.storage.postgresql"), "load_from_config"
-)
 
 
 # Views of the application under test ----------------------------------------------------------
@@ -84,8 +80,6 @@ def application(global_config: Any, **settings: Any) -> Any:
 def storage_settings(kind: str, request: pytest.FixtureRequest) -> dict[str, str]:
     if kind == "memory":
         return {}
-    if not HAS_POSTGRESQL_STORAGE:
-        pytest.skip("cliquetish.storage.postgresql is not available yet")
     url = request.getfixturevalue("postgresql_url")
     return {"storage_backend": "cliquetish.storage.postgresql", "storage_url": url}
 
@@ -354,3 +348,56 @@ def test_readonly_is_checked_per_sub_request():
     assert first["status"] == 200
     assert (second["status"], second["body"]["errno"]) == (405, 115)
     assert stored_ids(readonly_app) == []
+
+
+# The demo resources ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo(request: pytest.FixtureRequest):
+    url = request.getfixturevalue("postgresql_url")
+    test_app = make_app({
+        "http_api_version": "1.0",
+        "storage_backend": "cliquetish.storage.postgresql",
+        "storage_url": url,
+        "permission_backend": "cliquetish.permission.postgresql",
+        "permission_url": url,
+        "article_create_principals": "system.Authenticated",
+    })
+    for marker in (IStorage, IPermission):
+        test_app.app.registry.getUtility(marker).initialize_schema()
+    yield test_app
+    flush_backends(test_app)
+
+
+def test_batch_creates_and_lists_bookmarks_with_validation_per_request(demo):
+    alice = auth_headers("alice", "secret")
+    responses = demo.post_json("/v1/batch", {
+        "defaults": {"method": "POST", "path": "/bookmarks"},
+        "requests": [
+            {"body": {"data": {"url": "https://a.example", "title": "A"}}},
+            {"body": {"data": {"title": "no url"}}},
+            {"body": {"data": {"url": "https://b.example", "title": "B"}}},
+            {"method": "GET", "path": "/bookmarks?_sort=title"},
+        ],
+    }, headers=alice).json["responses"]
+    assert [entry["status"] for entry in responses] == [201, 400, 201, 200]
+    assert responses[1]["body"]["errno"] == 107
+    assert "data.url" in responses[1]["body"]["message"]
+    assert [record["title"] for record in responses[3]["body"]["data"]] == ["A", "B"]
+    assert responses[3]["headers"]["ETag"].strip('"').isdigit()
+    flush_backends(demo)
+
+
+def test_batch_cannot_read_what_the_user_may_not_read(demo):
+    alice, bob = auth_headers("alice", "secret"), auth_headers("bob", "secret")
+    created = demo.post_json("/v1/articles", {"data": {"title": "private"}}, headers=alice)
+    record_path = f"/articles/{created.json['data']['id']}"
+    own, other_listing, anonymous = demo.post_json("/v1/batch", {"requests": [
+        {"path": record_path},
+        {"path": "/articles", "headers": bob},
+        {"path": record_path, "headers": {"Authorization": ""}},
+    ]}, headers=alice).json["responses"]
+    assert own["status"] == 200 and own["body"]["data"]["title"] == "private"
+    assert other_listing["status"] == 200 and other_listing["body"]["data"] == []
+    assert anonymous["status"] in (401, 403)
+    flush_backends(demo)
