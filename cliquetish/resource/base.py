@@ -186,7 +186,9 @@ class Resource:
             raise invalid_details(error.details) from error
         if old is not None:
             for field in self.setup.schema.readonly_fields:
-                if new.get(field) != old.get(field):
+                if field in old and field not in data:
+                    new[field] = old[field]
+                elif new.get(field) != old.get(field):
                     raise invalid("body", f"data.{field}", "Cannot be changed (read-only)")
         return self.process_record(new, old)
 

@@ -97,11 +97,11 @@ class TimeStamp(colander.SchemaNode):
 
     schema_type = colander.Integer
     auto_now = True
-    missing = colander.drop
+    missing = None  # an absent value is handled by deserialize()
 
     def deserialize(self, cstruct: Any = colander.null) -> Any:
-        if cstruct is colander.null and self.auto_now:
-            return int(time.time() * 1000)
+        if cstruct is colander.null or cstruct is None:
+            return int(time.time() * 1000) if self.auto_now else colander.drop
         return super().deserialize(cstruct)
 
 
