@@ -24,6 +24,7 @@ PREFIX = "/v1"
 BASE_SETTINGS: dict[str, Any] = {
     **DEFAULT_SETTINGS,
     "article_create_principals": "system.Authenticated",
+    "page_create_principals": "system.Authenticated",
 }
 
 

@@ -60,3 +60,18 @@ class TaskResource(resource.UserResource):
         new["title"] = str(new.get("title", "")).strip().lower()
         new["revision"] = (old or {}).get("revision", 0) + 1
         return new
+
+
+class PageSchema(schema.ResourceSchema):
+    """Any fields; ``slug`` unique."""
+
+    class Options:
+        preserve_unknown = True
+        unique_fields = ("slug",)
+
+
+@resource.register()
+class Page(resource.ShareableResource):
+    """Shared records with a unique field."""
+
+    schema = PageSchema
