@@ -27,8 +27,10 @@ API::
   :class:`~cliquetish.storage.exceptions.BackendError` (the original is its ``original`` and
   ``__cause__``). A pool with no free connection after ``pool_timeout_seconds`` fails the same
   way; a server that does not answer the connection within the connect timeout too.
-* After a server restart the pooled connections are dead; the first statement that meets one
-  fails (``BackendError``) and makes the pool drop them all, so the next call reconnects.
+* After a server restart the pooled connections are dead: a connection that waited in the pool
+  for more than a second is pinged before use and replaced when dead, so the first request
+  after a restart succeeds; a statement that still meets a dead connection fails
+  (``BackendError``) and makes the pool drop all of them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -73,9 +76,37 @@ def _normalize_url(url: str, key: str) -> str:
     )
 
 
+IDLE_PING_SECONDS = 1.0
+"""A pooled connection idle for longer is checked with a ping before use."""
+
+
+def _check_idle_connections(engine: Engine) -> None:
+    """Ping connections that waited in the pool, so a restarted server costs no error.
+
+    Busy connections (back in use within :data:`IDLE_PING_SECONDS`) are not pinged: a
+    request keeps its single round trip. A failed ping makes the pool drop the connection
+    and open a new one.
+    """
+
+    @sqlalchemy.event.listens_for(engine, "checkin")
+    def remember_idle(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sqlalchemy.event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as error:  # noqa: BLE001 (any failure means a dead connection)
+            raise sqlalchemy.exc.DisconnectionError(str(error)) from error
+
+
 def _create_engine(url: str, pool_size: int, max_overflow: int, timeout: float) -> Engine:
     connect_timeout = max(2, int(round(timeout)))
-    return sqlalchemy.create_engine(
+    engine = sqlalchemy.create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
@@ -89,6 +120,8 @@ def _create_engine(url: str, pool_size: int, max_overflow: int, timeout: float) 
             "keepalives_count": 3,
         },
     )
+    _check_idle_connections(engine)
+    return engine
 
 
 def shared_engine(url: str, pool_size: int, max_overflow: int, timeout: float) -> Engine:
