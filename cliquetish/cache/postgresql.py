@@ -1,6 +1,6 @@
 """The PostgreSQL cache backend (``cliquetish.cache_backend = cliquetish.cache.postgresql``).
 
-Entries live in ``cache_entries(key, value, expires_at)`` (``schema/cache.sql``, applied by
+Entries live in ``cache_entries(key, value, expires_at)`` (``schema/001_initial.sql``, applied by
 :meth:`Cache.initialize_schema`, i.e. ``cliquetish migrate``); each method is one statement on
 the shared client of :mod:`cliquetish.storage.postgresql.client`. Cache writes are immediate,
 as on every cache backend: each call is its own short database transaction, outside the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,15 +20,14 @@ import sqlalchemy
 
 from cliquetish.cache import CacheBase
 from cliquetish.cache.memory import check_ttl
-from cliquetish.permission.postgresql import apply_schema, escape_like
+from cliquetish.permission.postgresql import escape_like
 from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client
+from cliquetish.storage.postgresql.migrations import apply_migrations
 
-__all__ = ["PURGE_PROBABILITY", "SCHEMA_OBJECTS", "Cache", "load_from_config"]
+__all__ = ["PURGE_PROBABILITY", "SCHEMA_FOLDER", "Cache", "load_from_config"]
 
-SCHEMA_OBJECTS: tuple[tuple[str, str], ...] = (
-    ("table", "cache_entries"),
-    ("index", "idx_cache_entries_expires_at"),
-)
+SCHEMA_FOLDER = Path(__file__).parent / "schema"
+"""Numbered schema files (``001_initial.sql``, ...), applied in order by ``migrate``."""
 
 PURGE_PROBABILITY = 0.01
 """Share of :meth:`Cache.set` calls that also delete the expired rows."""
@@ -68,8 +68,8 @@ class Cache(CacheBase):
             return result.all() if result.returns_rows else None
 
     def initialize_schema(self, dry_run: bool = False) -> list[str]:
-        """Create the table and index that are missing; say what was (or would be) done."""
-        return apply_schema(self.client, "cache", SCHEMA_OBJECTS, "cliquetish.cache", dry_run)
+        """Apply the pending ``schema/*.sql`` files; say what was (or would be) done."""
+        return apply_migrations(self.client, "cache", SCHEMA_FOLDER, dry_run)
 
     def flush(self) -> None:
         """Delete the entries of this prefix."""

@@ -2,7 +2,7 @@
 cliquetish.permission.postgresql``).
 
 Entries live in ``access_control_entries(object_id, permission, principal)`` and groups in
-``user_principals(user_id, principal)`` (``schema/permission.sql``, applied by
+``user_principals(user_id, principal)`` (``schema/001_initial.sql``, applied by
 :meth:`Permission.initialize_schema`, i.e. ``cliquetish migrate``). Every method is one SQL
 statement (two for a replacement) on the shared client of
 :mod:`cliquetish.storage.postgresql.client`: inside a request it runs in the request's
@@ -13,25 +13,19 @@ database can join these tables inside its listing queries.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy
 
 from cliquetish.permission import PermissionBase, Permissions
 from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client
+from cliquetish.storage.postgresql.migrations import apply_migrations
 
-__all__ = ["SCHEMA_OBJECTS", "Permission", "apply_schema", "escape_like", "load_from_config"]
+__all__ = ["SCHEMA_FOLDER", "Permission", "escape_like", "load_from_config"]
 
-SCHEMA_OBJECTS: tuple[tuple[str, str], ...] = (
-    ("table", "access_control_entries"),
-    ("index", "idx_access_control_entries_principal"),
-    ("table", "user_principals"),
-)
-"""What ``schema/permission.sql`` creates, checked by :meth:`Permission.initialize_schema`."""
-
-SCHEMA_LOCK_ID = 7_165_010_001
-"""Advisory lock taken while the schema is created, so concurrent migrations wait in turn."""
+SCHEMA_FOLDER = Path(__file__).parent / "schema"
+"""Numbered schema files (``001_initial.sql``, ...), applied in order by ``migrate``."""
 
 
 def _sql(text: str) -> sqlalchemy.TextClause:
@@ -43,8 +37,6 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-SCHEMA_LOCK = _sql("SELECT pg_advisory_xact_lock(:id)")
-EXISTS = _sql("SELECT to_regclass(:name)")
 ADD_USER_PRINCIPAL = _sql(
     "INSERT INTO user_principals (user_id, principal) VALUES (:user_id, :principal) "
     "ON CONFLICT DO NOTHING"
@@ -100,35 +92,6 @@ DELETE_OBJECTS = _sql(
 FLUSH = (_sql("DELETE FROM access_control_entries"), _sql("DELETE FROM user_principals"))
 
 
-def apply_schema(
-    client: PostgreSQLClient,
-    label: str,
-    objects: Iterable[tuple[str, str]],
-    package: str,
-    dry_run: bool = False,
-) -> list[str]:
-    """Run ``<package>/schema/<label>.sql`` unless every one of ``objects`` exists.
-
-    The script is idempotent and runs under an advisory lock, so concurrent migrations take
-    turns. Returns lines saying what was (or, with ``dry_run``, would be) created.
-    """
-    with client.connect(join_transaction=False) as connection:
-        if not dry_run:
-            connection.execute(SCHEMA_LOCK, {"id": SCHEMA_LOCK_ID})
-        missing = [
-            (kind, name)
-            for kind, name in objects
-            if connection.execute(EXISTS, {"name": name}).scalar() is None
-        ]
-        if not missing:
-            return [f"{label}: schema is up to date"]
-        if not dry_run:
-            script = resources.files(package) / "schema" / f"{label}.sql"
-            connection.exec_driver_sql(script.read_text(encoding="utf-8"))
-    verb = "would create" if dry_run else "created"
-    return [f"{label}: {verb} {kind} {name}" for kind, name in missing]
-
-
 class Permission(PermissionBase):
     """Access-control entries and user principals in two PostgreSQL tables."""
 
@@ -144,10 +107,8 @@ class Permission(PermissionBase):
             connection.execute(statement, params)
 
     def initialize_schema(self, dry_run: bool = False) -> list[str]:
-        """Create the tables and indexes that are missing; say what was (or would be) done."""
-        return apply_schema(
-            self.client, "permission", SCHEMA_OBJECTS, "cliquetish.permission", dry_run
-        )
+        """Apply the pending ``schema/*.sql`` files; say what was (or would be) done."""
+        return apply_migrations(self.client, "permission", SCHEMA_FOLDER, dry_run)
 
     def flush(self) -> None:
         """Delete every entry and user principal (``DELETE``: no lock waits on readers)."""

@@ -60,17 +60,20 @@ class TestPostgreSQLCacheContract(CacheContract, unittest.TestCase):
         self.assertEqual(self.cache.get("long"), 2)
 
     def test_initialize_schema_is_idempotent(self) -> None:
-        self.assertEqual(self.cache.initialize_schema(), ["cache: schema is up to date"])
-        self.assertEqual(self.cache.initialize_schema(dry_run=True),
-                         ["cache: schema is up to date"])
-
-    def test_initialize_schema_creates_the_missing_index(self) -> None:
-        with self.cache.client.connect(join_transaction=False) as connection:
-            connection.execute(sqlalchemy.text("DROP INDEX idx_cache_entries_expires_at"))
-        self.assertEqual(self.cache.initialize_schema(dry_run=True),
-                         ["cache: would create index idx_cache_entries_expires_at"])
         self.assertEqual(self.cache.initialize_schema(),
-                         ["cache: created index idx_cache_entries_expires_at"])
+                         ["cache schema is up to date (version 1)"])
+        self.assertEqual(self.cache.initialize_schema(dry_run=True),
+                         ["cache schema is up to date (version 1)"])
+
+    def test_initialize_schema_applies_pending_files(self) -> None:
+        with self.cache.client.connect(join_transaction=False) as connection:
+            connection.execute(sqlalchemy.text(
+                "DELETE FROM metadata WHERE name = 'cache_schema_version'"))
+        self.assertIn("cache schema: would apply 001_initial.sql",
+                      self.cache.initialize_schema(dry_run=True))
+        self.assertIn("cache schema: applied 001_initial.sql", self.cache.initialize_schema())
+        self.assertEqual(self.cache.initialize_schema(),
+                         ["cache schema is up to date (version 1)"])
 
 
 def test_load_from_config(postgresql_url):

@@ -52,21 +52,21 @@ class TestPostgreSQLPermissionContract(PermissionContract, unittest.TestCase):
 
     def test_initialize_schema_is_idempotent(self) -> None:
         self.assertEqual(self.permission.initialize_schema(),
-                         ["permission: schema is up to date"])
+                         ["permission schema is up to date (version 1)"])
         self.assertEqual(self.permission.initialize_schema(dry_run=True),
-                         ["permission: schema is up to date"])
+                         ["permission schema is up to date (version 1)"])
 
-    def test_initialize_schema_creates_what_is_missing(self) -> None:
+    def test_initialize_schema_applies_pending_files(self) -> None:
         transaction.abort()
         with self.permission.client.connect() as connection:
             connection.execute(sqlalchemy.text(
-                "DROP INDEX idx_access_control_entries_principal"))
-        self.assertEqual(self.permission.initialize_schema(dry_run=True),
-                         ["permission: would create index idx_access_control_entries_principal"])
+                "DELETE FROM metadata WHERE name = 'permission_schema_version'"))
+        self.assertIn("permission schema: would apply 001_initial.sql",
+                      self.permission.initialize_schema(dry_run=True))
+        self.assertIn("permission schema: applied 001_initial.sql",
+                      self.permission.initialize_schema())
         self.assertEqual(self.permission.initialize_schema(),
-                         ["permission: created index idx_access_control_entries_principal"])
-        self.assertEqual(self.permission.initialize_schema(),
-                         ["permission: schema is up to date"])
+                         ["permission schema is up to date (version 1)"])
 
     def test_escape_like(self) -> None:
         self.assertEqual(postgresql.escape_like("a_b%c\\"), "a\\_b\\%c\\\\")
