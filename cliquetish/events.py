@@ -23,7 +23,7 @@ creations and reads, ``{"new", "old"}`` for updates, ``{"old"}`` for deletions) 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
@@ -42,6 +42,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+Impacted = list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]
+"""Impacted records, or a callable making them (only called when someone listens)."""
 
 
 class ACTIONS(StrEnum):
@@ -171,14 +174,15 @@ def notify_resource_event(
     resource_name: str,
     parent_id: str,
     action: ACTIONS,
-    impacted: list[dict[str, Any]],
+    impacted: Impacted,
     timestamp: int,
     collection_uri: str,
     record_id: str | None = None,
 ) -> None:
     """Record an event of the request's transaction (sent at commit, grouped).
 
-    Does nothing (and costs almost nothing) when no subscriber listens.
+    ``impacted`` may be a callable returning the list, called only when someone listens:
+    without subscribers this does (and costs) almost nothing.
     """
     registry = request.registry
     if action is ACTIONS.READ:
@@ -195,7 +199,8 @@ def notify_resource_event(
     }
     if record_id is not None:
         payload[f"{resource_name}_id"] = record_id
-    pending = _PendingEvent(payload, request, collection_uri, list(impacted))
+    records = impacted() if callable(impacted) else impacted
+    pending = _PendingEvent(payload, request, collection_uri, list(records))
     transaction = _current_transaction(request)
     if transaction is None:
         events = _TransactionEvents()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from cliquetish.errors import ERRORS, http_error
-from cliquetish.events import ACTIONS, notify_resource_event
+from cliquetish.events import ACTIONS, Impacted, notify_resource_event
 from cliquetish.resource.http import (
     check_accept,
     check_content_type,
@@ -169,7 +169,7 @@ class Resource:
             permission = "write"
         return record, self.authorize_record(permission, object_id)
 
-    def _notify(self, action: ACTIONS, impacted: list[dict[str, Any]], timestamp: int,
+    def _notify(self, action: ACTIONS, impacted: Impacted, timestamp: int,
                 record_id: str | None = None) -> None:
         notify_resource_event(self.request, self.name, self.parent_id, action, impacted,
                               timestamp, self.setup.collection_uri, record_id)
@@ -228,7 +228,7 @@ class Resource:
         fetched, _ = self.model.get_records(query.filters, query.sorting, keyset,
                                             query.limit + 1, query.include_deleted, read_filter)
         page = Page(fetched, query, setup.token_secret, scope)
-        self._notify(ACTIONS.READ, [{"new": r} for r in page.records], timestamp)
+        self._notify(ACTIONS.READ, lambda: [{"new": r} for r in page.records], timestamp)
         data = [project(record, query.fields) for record in page.records]
         response = self._respond({"data": data}, timestamp=timestamp)
         if page.next_token:
@@ -291,7 +291,7 @@ class Resource:
                                                read_filter)
         timestamp = self.model.timestamp()
         if tombstones:
-            self._notify(ACTIONS.DELETE, [{"old": t} for t in tombstones], timestamp)
+            self._notify(ACTIONS.DELETE, lambda: [{"old": t} for t in tombstones], timestamp)
         data = [project(t, query.fields) for t in tombstones]
         response = self._respond({"data": data}, timestamp=timestamp)
         if len(tombstones) == query.limit:
