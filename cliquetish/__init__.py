@@ -70,6 +70,7 @@ def load_default_settings(
         )
     settings[PREFIX_KEY] = settings_prefix
     settings.setdefault("tm.annotate_user", False)
+    settings["handle_exceptions"] = False  # cornice: our exception views answer every error
     config.add_settings(settings)
     return settings
 
@@ -89,8 +90,10 @@ def initialize(
     defaults = dict(default_settings or {})
     if version is not None:
         defaults["project_version"] = version
-    load_default_settings(config, settings_prefix, defaults)
+    settings = load_default_settings(config, settings_prefix, defaults)
     config.include("cliquetish")
+    # What the application adds next (config.scan(), services, routes) lives under /v<major>.
+    config.route_prefix = settings["version_prefix"]
 
 
 def includeme(config: Configurator) -> None:

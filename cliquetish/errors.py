@@ -99,6 +99,7 @@ def json_error_response(
     response.content_type = "application/json"
     response.charset = None
     response.body = orjson.dumps(body)
+    response.errno = int(errno)  # read by the request log and the exception views
     return response
 
 
