@@ -47,7 +47,9 @@ class Article(resource.ShareableResource):
 def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Any:
     """WSGI application factory of the demo."""
     config = Configurator(settings=settings)
-    cliquetish.initialize(config, version=cliquetish.__version__)
+    cliquetish.initialize(
+        config, version=cliquetish.__version__, default_settings={"http_api_version": "1.0"}
+    )
     config.scan("cliquetish.demo")
     app = config.make_wsgi_app()
     return cliquetish.install_middlewares(app, config.get_settings())
