@@ -13,6 +13,7 @@ parameters. The SQL gives the answers :mod:`cliquetish.storage.evaluation` gives
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from cliquetish.storage import COMPARISON, ID_FIELD, MISSING, MODIFIED_FIELD, Fi
 from cliquetish.storage import evaluation as ev
 from cliquetish.storage.postgresql import textcodec
 
-__all__ = ["Params", "filter_sql", "keyset_sql", "order_sql", "value_sql"]
+__all__ = ["Params", "filter_sql", "keyset_sql", "order_sql", "sort_index_statement", "value_sql"]
 
 _RANK_SQL = (
     "(CASE jsonb_typeof({x}) WHEN 'null' THEN 0 WHEN 'string' THEN 1 WHEN 'number' THEN 2"
@@ -273,3 +274,28 @@ def keyset_sql(sorting: Sequence[Sort], keyset: Keyset, params: Params) -> str:
         after = _after_keyset(sort, keyset.values.get(sort.field, MISSING), params)
         alternatives.append("(" + " AND ".join([*ties, after]) + ")")
     return "(" + " OR ".join(alternatives) + ")" if alternatives else "TRUE"
+
+
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sort_index_statement(field: str, name: str) -> str:
+    """``CREATE INDEX`` serving listings sorted on the data ``field`` (either direction).
+
+    Its expressions are those :func:`order_sql` sorts on, so PostgreSQL walks the index
+    instead of sorting the whole collection. For operators: ``cliquetish`` does not create it.
+    """
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"{name!r} is not a plain SQL identifier")
+    steps = ", ".join(_literal(step) for step in _steps(field))
+    x = f"(data #> ARRAY[{steps}])"
+    return (
+        f"CREATE INDEX IF NOT EXISTS {name} ON records (parent_id, collection_id, "
+        f"{_RANK_SQL.format(x=x)}, "
+        f"((CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END) COLLATE \"C\"), "
+        f"{x}, last_modified)"
+    )
