@@ -10,6 +10,8 @@ override the hooks :meth:`Resource.get_parent_id`, :meth:`Resource.process_recor
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from cliquetish.errors import ERRORS, http_error
@@ -61,8 +63,10 @@ __all__ = ["Resource"]
 
 ID_FIELD = "id"
 MODIFIED_FIELD = "last_modified"
-PATCH_ATTEMPTS = 10
-"""Times a PATCH without ``If-Match`` is applied again when the record changes meanwhile."""
+PATCH_ATTEMPTS = 30
+"""Times a PATCH without ``If-Match`` is applied again when the record changes meanwhile
+(each lost attempt means another write succeeded; a short random pause spreads retries)."""
+RETRY_PAUSE_SECONDS = 0.002
 
 
 def _modified_meanwhile(error: ModifiedMeanwhileError) -> Any:
@@ -361,7 +365,7 @@ class Resource:
         existing, shown = self._existing(object_id, "write")
         media_type, body = self._json_body(PATCH_TYPES)
         behavior = response_behavior(self.request)
-        for _ in range(PATCH_ATTEMPTS):
+        for attempt in range(PATCH_ATTEMPTS):
             if existing is None:
                 raise not_found()
             check_preconditions(self.request, existing[MODIFIED_FIELD], existing)
@@ -372,6 +376,7 @@ class Resource:
                 break
             except ModifiedMeanwhileError as error:
                 existing = error.record
+                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * (attempt + 1)))
         else:
             raise precondition_failed(existing[MODIFIED_FIELD] if existing else None, existing)
         permissions = self.store_permissions(object_id, result.permissions, shown)

@@ -1,7 +1,8 @@
 """Fixtures of the resource tests: the test application on each storage backend.
 
-``app`` is parametrized over the memory backends and PostgreSQL (storage and permission in
-``CLIQUETISH_TEST_POSTGRESQL_URL``); every test gets empty backends.
+``app`` is parametrized over the memory backends, PostgreSQL (storage and permission in
+``CLIQUETISH_TEST_POSTGRESQL_URL``) and the Redis storage (``CLIQUETISH_TEST_REDIS_URL``);
+every test gets empty backends.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pyramid.config import Configurator
 import cliquetish
 from cliquetish.interfaces import IPermission, IStorage
 from cliquetish.testing import DEFAULT_SETTINGS, auth_headers, flush_backends, make_app
-from tests.servers import require_postgresql
+from tests.servers import require_postgresql, require_redis
 
 PREFIX = "/v1"
 
@@ -51,7 +52,12 @@ def postgresql_settings() -> dict[str, Any]:
     return settings
 
 
-BACKENDS = {"memory": dict, "postgresql": postgresql_settings}
+def redis_settings() -> dict[str, Any]:
+    """Settings putting the records in the test Redis database."""
+    return {"storage_backend": "cliquetish.storage.redis", "storage_url": require_redis()}
+
+
+BACKENDS = {"memory": dict, "postgresql": postgresql_settings, "redis": redis_settings}
 
 _APPS: dict[tuple[str, tuple[tuple[str, str], ...]], webtest.TestApp] = {}
 
@@ -76,8 +82,9 @@ def build_app(backend: str, extra: dict[str, Any] | None = None) -> webtest.Test
 def backend(request: pytest.FixtureRequest) -> str:
     """The name of the storage backend under test."""
     if request.param == "postgresql":
-        pytest.importorskip("cliquetish.storage.postgresql")
         require_postgresql()
+    elif request.param == "redis":
+        require_redis()
     return request.param
 
 
