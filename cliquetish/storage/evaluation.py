@@ -11,6 +11,10 @@ storage builds SQL that gives the same answers (the contract suite checks both).
   arrays first by length then element by element; objects first by number of keys, then key and
   value pairs taken in PostgreSQL's jsonb key order (shorter keys first, then bytewise).
 * **Type-strict equality**: two values are equal when their sort keys are (``true`` ≠ ``1``).
+
+It also holds the small helpers the backends share: JSON text in and out (:func:`dumps`,
+:func:`loads`, integers of any size kept), client timestamps, unique-field checks and read
+filters evaluated through ``accessible_objects``.
 """
 
 from __future__ import annotations
@@ -38,20 +42,30 @@ from cliquetish.storage import (
 )
 
 __all__ = [
+    "accessible_ids",
+    "applies_to_tombstones",
+    "as_list",
+    "client_timestamp",
+    "default_id",
     "dumps",
-    "json_copy",
-    "loads",
     "filter_records",
     "has_wanted",
     "is_after",
+    "json_copy",
     "json_equal",
     "json_type",
     "like_regex",
+    "like_text",
     "listing_sort",
+    "loads",
     "matches",
+    "now_ms",
     "resolve",
     "sort_key",
     "sort_records",
+    "split_record",
+    "tombstone",
+    "unique_conflict",
 ]
 
 def dumps(value: Any) -> str:

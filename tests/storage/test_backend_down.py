@@ -66,7 +66,8 @@ class BackendDownMixin:
                         "heartbeat_timeout_seconds": 5})
         headers = auth_headers("down")
         prefix = "/" + app.app.registry.settings["version_prefix"]
-        app.post_json(f"{prefix}/bookmarks", {"data": {"url": "https://a.example"}}, headers=headers)
+        bookmarks = f"{prefix}/bookmarks"
+        app.post_json(bookmarks, {"data": {"url": "https://a.example"}}, headers=headers)
         self.server.stop()
         response = app.get(f"{prefix}/bookmarks", headers=headers, status=503)
         self.assertEqual(response.json["errno"], 201)
@@ -75,7 +76,7 @@ class BackendDownMixin:
         self.assertIs(heartbeat.json["storage"], False)
         self.server.start()
         self.assertIs(app.get(f"{prefix}/__heartbeat__").json["storage"], True)
-        app.post_json(f"{prefix}/bookmarks", {"data": {"url": "https://b.example"}}, headers=headers)
+        app.post_json(bookmarks, {"data": {"url": "https://b.example"}}, headers=headers)
         listing = app.get(f"{prefix}/bookmarks", headers=headers)
         expected = ["https://b.example", "https://a.example"][:2 if self.keeps_data else 1]
         self.assertEqual([r["url"] for r in listing.json["data"]], expected)
