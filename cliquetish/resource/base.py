@@ -182,15 +182,19 @@ class Resource:
         media_type = check_content_type(self.request, allowed_types)
         return media_type, read_json_body(self.request)
 
-    def _checked_data(self, data: Any, old: Record | None) -> Record:
-        """``data`` validated by the schema, readonly fields kept, then processed."""
+    def _checked_data(self, data: Any, old: Record | None, replacing: bool = False) -> Record:
+        """``data`` validated by the schema, readonly fields unchanged, then processed.
+
+        ``replacing`` (PUT): a readonly field the body leaves out keeps its value; otherwise
+        (PATCH) a readonly field missing from the result was removed, which is refused.
+        """
         try:
             new = self.setup.schema.check_data(data)
         except InvalidBody as error:
             raise invalid_details(error.details) from error
         if old is not None:
             for field in self.setup.schema.readonly_fields:
-                if field in old and field not in data:
+                if replacing and field in old and field not in data:
                     new[field] = old[field]
                 elif new.get(field) != old.get(field):
                     raise invalid("body", f"data.{field}", "Cannot be changed (read-only)")
@@ -327,7 +331,7 @@ class Resource:
         data = body.get("data", {})
         if isinstance(data, dict) and data.get(ID_FIELD, object_id) != object_id:
             raise invalid("body", "data.id", "Does not match the id of the URL")
-        new = self._checked_data(data, existing)
+        new = self._checked_data(data, existing, replacing=True)
         new[ID_FIELD] = object_id
         if existing is None:
             return self._create(new, body.get("permissions"))

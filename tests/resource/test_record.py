@@ -27,6 +27,13 @@ def test_get_a_record(app) -> None:
     assert response.headers["Cache-Control"] == "no-cache"
 
 
+def test_head_a_record(app) -> None:
+    record = create(app)
+    response = app.head(url(record), headers=ALICE, status=200)
+    assert response.body == b""
+    assert response.headers["ETag"] == etag(record)
+
+
 def test_get_with_fields(app) -> None:
     record = create(app, title="A", extra={"a": 1, "b": 2})
     response = app.get(f"{url(record)}?_fields=title,extra.b", headers=ALICE)
@@ -190,6 +197,9 @@ def test_readonly_fields(app) -> None:
     replaced = app.put_json(record_url, {"data": {"title": "b"}}, headers=ALICE).json["data"]
     assert replaced["created"] == 5
     app.patch_json(record_url, {"data": {"created": 5, "title": "c"}}, headers=ALICE)
+    merge = {**ALICE, "Content-Type": "application/merge-patch+json"}
+    response = app.patch(record_url, '{"data": {"created": null}}', headers=merge, status=400)
+    assert_error(response, 400, 107, "data.created")
 
 
 def test_client_last_modified_moves_forward_only(app) -> None:
