@@ -173,7 +173,7 @@ def in_transaction(request: Any, work: Callable[[], Any]) -> Any:
 
 def _step_text(kind: str, step: str, dry_run: bool) -> str:
     """A backend's migration step as shown: without a repeated kind, conditional on dry runs."""
-    text = str(step).removeprefix(f"{kind}: ")
+    text = str(step).removeprefix(f"{kind}: ").removeprefix(f"{kind} schema: ")
     if dry_run and "would" not in text:
         text = f"would {text}"
     return text

@@ -15,10 +15,13 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 import sqlalchemy
+import webtest
+from pyramid.paster import get_app
 
 import cliquetish
 from cliquetish import scripts
-from cliquetish.interfaces import ICache
+from cliquetish.interfaces import ICache, IPermission, IStorage
+from cliquetish.testing import auth_headers, flush_backends
 
 MEMORY_BACKENDS = {
     "storage_backend": "cliquetish.storage.memory",
@@ -221,8 +224,10 @@ def test_migrate_postgresql_is_idempotent_and_dry_run_changes_nothing(tmp_path, 
     })
     code, dry, err = run("migrate", "--ini", str(ini), "--dry-run")
     assert code == 0, err
-    assert "permission (cliquetish.permission.postgresql): would " in dry
-    assert "cache (cliquetish.cache.postgresql): would " in dry
+    dry_lines = [line for line in dry.splitlines() if "postgresql" in line]
+    assert {line.split(":")[0] for line in dry_lines} == {
+        "cache (cliquetish.cache.postgresql)", "permission (cliquetish.permission.postgresql)"}
+    assert all("would" in line for line in dry_lines), dry
     assert table_names(fresh_database) == set()
 
     code, first, _ = run("migrate", "--ini", str(ini))
@@ -292,3 +297,64 @@ def test_console_script_fails_with_exit_1(tmp_path):
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert result.stderr.strip().endswith("no such file (give one with --ini)")
+
+
+# purge-deleted against PostgreSQL --------------------------------------------------------------
+
+@pytest.fixture
+def postgresql_ini(tmp_path: Path, postgresql_url: str) -> Path:
+    ini = write_ini(tmp_path, {
+        "http_api_version": "1.0",
+        "storage_backend": "cliquetish.storage.postgresql",
+        "storage_url": postgresql_url,
+        "permission_backend": "cliquetish.permission.postgresql",
+        "permission_url": postgresql_url,
+        "cache_backend": "cliquetish.cache.memory",
+        "article_create_principals": "system.Authenticated",
+    })
+    assert run("migrate", "--ini", str(ini))[0] == 0
+    return ini
+
+
+@pytest.fixture
+def deployed(postgresql_ini: Path) -> Iterator[webtest.TestApp]:
+    """The application of ``postgresql_ini`` (as pserve would load it), emptied afterwards."""
+    app = webtest.TestApp(get_app(f"{postgresql_ini}#main"),
+                          extra_environ={"HTTP_HOST": "localhost:80"})
+    flush_backends(app)
+    yield app
+    flush_backends(app)
+
+
+def tombstones(app: webtest.TestApp, collection_id: str) -> list[str]:
+    storage = app.app.registry.getUtility(IStorage)
+    records, _ = storage.get_all(collection_id, "", include_deleted=True)
+    return sorted(record["id"] for record in records if record.get("deleted"))
+
+
+def test_purge_deleted_removes_tombstones_and_their_permissions(deployed, postgresql_ini):
+    headers = auth_headers("alice", "secret")
+    ids = []
+    for index in range(3):
+        created = deployed.post_json("/v1/articles", {"data": {"n": index}}, headers=headers)
+        ids.append(created.json["data"]["id"])
+    for record_id in ids[:2]:
+        deployed.delete(f"/v1/articles/{record_id}", headers=headers)
+    permission = deployed.app.registry.getUtility(IPermission)
+    assert permission.object_permissions(f"/articles/{ids[0]}")
+    assert tombstones(deployed, "article") == sorted(ids[:2])
+
+    code, out, _ = run("purge-deleted", "articles", "--ini", str(postgresql_ini),
+                       "--older-than", "3600")
+    assert (code, out) == (0, "purged 0 tombstone(s) older than 3600 s from articles\n")
+    assert tombstones(deployed, "article") == sorted(ids[:2])
+
+    code, out, err = run("purge-deleted", "articles", "--ini", str(postgresql_ini),
+                         "--progress")
+    assert code == 0
+    assert out == "purged 2 tombstone(s) from articles\n"
+    assert "permissions: 2/2 (100%)" in err
+    assert tombstones(deployed, "article") == []
+    assert not permission.object_permissions(f"/articles/{ids[0]}")
+    assert permission.object_permissions(f"/articles/{ids[2]}")
+    deployed.get(f"/v1/articles/{ids[2]}", headers=headers, status=200)
