@@ -1,8 +1,9 @@
 """The Resource: the HTTP side of a collection of records.
 
 One instance is made per request by the views of :mod:`cliquetish.resource.viewset`; its
-methods ``collection_get`` (also HEAD), ``collection_post``, ``collection_delete``, ``get``,
-``put``, ``patch`` and ``delete`` answer the protocol of ``docs/protocol.rst``. Subclasses
+methods ``collection_get`` (also HEAD), ``collection_post``, ``collection_delete`` and, from
+:class:`~cliquetish.resource.records.RecordViews`, ``get``, ``put``, ``patch`` and ``delete``
+answer the protocol of ``docs/protocol.rst``. Subclasses
 override the hooks :meth:`Resource.get_parent_id`, :meth:`Resource.process_record` and
 :meth:`Resource.is_known_field`, and the authorization hooks that
 :class:`~cliquetish.resource.access.ShareableResource` fills in.
@@ -10,8 +11,6 @@ override the hooks :meth:`Resource.get_parent_id`, :meth:`Resource.process_recor
 
 from __future__ import annotations
 
-import random
-import time
 from typing import Any
 
 from cliquetish.errors import ERRORS, http_error
@@ -23,8 +22,6 @@ from cliquetish.resource.http import (
     invalid,
     invalid_details,
     json_response,
-    not_found,
-    precondition_failed,
     read_json_body,
 )
 from cliquetish.resource.listing import (
@@ -33,17 +30,13 @@ from cliquetish.resource.listing import (
     next_page_url,
     page_keyset,
     project,
-    record_fields,
     token_scope,
 )
 from cliquetish.resource.model import IdGenerator, Model, UUID4Generator
 from cliquetish.resource.patch import (
     JSON,
-    PATCH_TYPES,
-    apply_patch,
-    response_behavior,
-    shape_response,
 )
+from cliquetish.resource.records import RecordViews
 from cliquetish.resource.schema import (
     InvalidBody,
     ResourceSchema,
@@ -52,10 +45,8 @@ from cliquetish.resource.schema import (
 )
 from cliquetish.resource.viewset import ResourceSetup
 from cliquetish.storage import (
-    ModifiedMeanwhileError,
     ReadFilter,
     Record,
-    RecordNotFoundError,
     UnicityError,
 )
 
@@ -63,18 +54,7 @@ __all__ = ["Resource"]
 
 ID_FIELD = "id"
 MODIFIED_FIELD = "last_modified"
-PATCH_ATTEMPTS = 30
-"""Times a PATCH without ``If-Match`` is applied again when the record changes meanwhile
-(each lost attempt means another write succeeded; a short random pause spreads retries)."""
-RETRY_PAUSE_SECONDS = 0.002
-
-
-def _modified_meanwhile(error: ModifiedMeanwhileError) -> Any:
-    current = error.record
-    return precondition_failed(current[MODIFIED_FIELD] if current else None, current)
-
-
-class Resource:
+class Resource(RecordViews):
     """A collection of records with the full CRUDL protocol. Open to everyone; see
     :class:`~cliquetish.resource.access.UserResource` and
     :class:`~cliquetish.resource.access.ShareableResource` for the usual access rules."""
@@ -305,120 +285,3 @@ class Resource:
         if len(tombstones) == query.limit:
             response.headers["Next-Page"] = self.request.url
         return response
-
-    # Record endpoint
-    def get(self) -> Any:
-        """Answer one record (404 errno 110 when missing)."""
-        object_id = self._object_id()
-        fields = record_fields(self.request.GET, self.is_known_field)
-        record, shown = self._existing(object_id, "read")
-        if record is None:
-            raise not_found()
-        timestamp = record[MODIFIED_FIELD]
-        check_preconditions(self.request, timestamp, record)
-        self._notify(ACTIONS.READ, [{"new": record}], timestamp, object_id)
-        return self._respond(self._record_body(project(record, fields), shown),
-                             timestamp=timestamp)
-
-    def put(self) -> Any:
-        """Replace a record (200) or create it with this id (201)."""
-        object_id = self._object_id()
-        existing, shown = self._existing(object_id, "create")
-        _, body = self._json_body()
-        body = self._checked_body(body)
-        current = existing[MODIFIED_FIELD] if existing else None
-        check_preconditions(self.request, current, existing)
-        data = body.get("data", {})
-        if isinstance(data, dict) and data.get(ID_FIELD, object_id) != object_id:
-            raise invalid("body", "data.id", "Does not match the id of the URL")
-        new = self._checked_data(data, existing, replacing=True)
-        new[ID_FIELD] = object_id
-        if existing is None:
-            return self._create(new, body.get("permissions"))
-        record = self._update(object_id, new, current, self._conditional())
-        shown = self.store_permissions(object_id, body.get("permissions"), shown)
-        self._notify(ACTIONS.UPDATE, [{"new": record, "old": existing}],
-                     record[MODIFIED_FIELD], object_id)
-        return self._respond(self._record_body(record, shown), timestamp=record[MODIFIED_FIELD])
-
-    def _conditional(self) -> bool:
-        return "If-Match" in self.request.headers
-
-    def _update(self, object_id: str, new: Record, current: int | None, conditional: bool
-                ) -> Record:
-        """Store ``new``; when ``conditional``, only if the record still has ``current`` as
-        ``last_modified``. :raises ModifiedMeanwhileError: (when conditional)"""
-        if new.get(MODIFIED_FIELD) == current:
-            new = {key: value for key, value in new.items() if key != MODIFIED_FIELD}
-        try:
-            return self.model.update_record(object_id, new, current if conditional else None)
-        except UnicityError as error:
-            raise self._unicity_error(error) from error
-        except ModifiedMeanwhileError as error:
-            if not self._conditional():
-                raise
-            raise _modified_meanwhile(error) from error
-
-    def patch(self) -> Any:
-        """Change some fields of a record (and its permissions).
-
-        The read-modify-write is a conditional write: with ``If-Match`` a concurrent change
-        gives 412; without, the patch is applied again to the new version.
-        """
-        object_id = self._object_id()
-        existing, shown = self._existing(object_id, "write")
-        media_type, body = self._json_body(PATCH_TYPES)
-        behavior = response_behavior(self.request)
-        for attempt in range(PATCH_ATTEMPTS):
-            if existing is None:
-                raise not_found()
-            check_preconditions(self.request, existing[MODIFIED_FIELD], existing)
-            result = self._patched(object_id, media_type, body, existing, shown)
-            new = self._checked_data(result.data, existing)
-            try:
-                record = self._update(object_id, new, existing[MODIFIED_FIELD], True)
-                break
-            except ModifiedMeanwhileError as error:
-                existing = error.record
-                time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * (attempt + 1)))
-        else:
-            raise precondition_failed(existing[MODIFIED_FIELD] if existing else None, existing)
-        permissions = self.store_permissions(object_id, result.permissions, shown)
-        self._notify(ACTIONS.UPDATE, [{"new": record, "old": existing}],
-                     record[MODIFIED_FIELD], object_id)
-        data = shape_response(behavior, record, result.sent)
-        return self._respond(self._record_body(data, permissions),
-                             timestamp=record[MODIFIED_FIELD])
-
-    def _patched(self, object_id: str, media_type: str, body: Any, existing: Record,
-                 permissions: dict[str, list[str]] | None) -> Any:
-        try:
-            result = apply_patch(media_type, body, existing, permissions)
-        except InvalidBody as error:
-            raise invalid_details(error.details) from error
-        if not isinstance(result.data, dict) or result.data.get(ID_FIELD) != object_id:
-            raise invalid("body", "data.id", "Cannot be changed")
-        if result.permissions is not None:
-            try:
-                checked = check_permissions(result.permissions, self.permission_names)
-            except InvalidBody as error:
-                raise invalid_details(error.details) from error
-            result.permissions = {name: checked.get(name, []) for name in self.permission_names}
-        return result
-
-    def delete(self) -> Any:
-        """Delete a record, leaving a tombstone; answer the tombstone."""
-        object_id = self._object_id()
-        existing, _ = self._existing(object_id, "write")
-        if existing is None:
-            raise not_found()
-        check_preconditions(self.request, existing[MODIFIED_FIELD], existing)
-        expected = existing[MODIFIED_FIELD] if self._conditional() else None
-        try:
-            tombstone = self.model.delete_record(object_id, expected)
-        except ModifiedMeanwhileError as error:
-            raise _modified_meanwhile(error) from error
-        except RecordNotFoundError as error:
-            raise not_found() from error
-        self._notify(ACTIONS.DELETE, [{"old": existing}], tombstone[MODIFIED_FIELD], object_id)
-        return self._respond({"data": tombstone}, timestamp=tombstone[MODIFIED_FIELD])

@@ -14,6 +14,7 @@ from pyramid.httpexceptions import HTTPException, HTTPNotModified
 from pyramid.response import Response
 
 from cliquetish.errors import ERRORS, http_error
+from cliquetish.jsonbody import load_json_body
 
 __all__ = [
     "ANY",
@@ -117,13 +118,11 @@ def check_content_type(request: Any, allowed: Iterable[str]) -> str:
 
 
 def read_json_body(request: Any) -> Any:
-    """The request body decoded as JSON (``{}`` when empty); 400 errno 106 when invalid."""
+    """The request body decoded as JSON (``{}`` when empty); 400 errno 106 when invalid,
+    errno 107 when nested deeper than ``json_max_depth`` (checked before decoding)."""
     if not request.body:
         return {}
-    try:
-        return orjson.loads(request.body)
-    except orjson.JSONDecodeError as error:
-        raise invalid("body", "body", f"Invalid JSON: {error}", ERRORS.BADJSON) from error
+    return load_json_body(request)
 
 
 def parse_etag(request: Any, header: str) -> int | str | None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from cliquetish.jsonbody import json_depth
 from cliquetish.storage import MISSING, Keyset, Sort
 from cliquetish.storage.evaluation import loads, resolve
 
@@ -32,6 +33,9 @@ __all__ = [
 
 SIGNATURE_LENGTH = 32
 """Hex characters of the signature kept in a token (128 bits)."""
+
+MAX_TOKEN_DEPTH = 128
+"""Deepest JSON nesting of a token's payload (sort values of nested fields included)."""
 
 
 class InvalidToken(ValueError):
@@ -74,8 +78,14 @@ def _decode_payload(token: str) -> Any:
     try:
         raw = token.encode("ascii")
         padded = raw + b"=" * (-len(raw) % 4)
-        return loads(base64.urlsafe_b64decode(padded))
-    except (UnicodeError, binascii.Error, ValueError, RecursionError) as error:
+        decoded = base64.urlsafe_b64decode(padded)
+    except (UnicodeError, binascii.Error, ValueError) as error:
+        raise InvalidToken("the token is not valid base64 JSON") from error
+    if json_depth(decoded) > MAX_TOKEN_DEPTH:  # checked before decoding: deep JSON is costly
+        raise InvalidToken("the token is not a pagination token")
+    try:
+        return loads(decoded)
+    except (UnicodeError, ValueError, RecursionError) as error:
         raise InvalidToken("the token is not valid base64 JSON") from error
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from cliquetish.jsonbody import json_depth
 from cliquetish.storage import COMPARISON, Filter, Sort
 
 __all__ = [
@@ -73,6 +74,9 @@ UNBOUND_PARAMETERS = frozenset(("_limit", "_token", "_fields"))
 """Parameters a pagination token is not bound to (they may change from page to page)."""
 
 FieldCheck = Callable[[str], bool]
+
+MAX_VALUE_DEPTH = 64
+"""Deepest nesting of arrays and objects in a filter value (checked before decoding it)."""
 
 
 class QueryError(ValueError):
@@ -172,6 +176,9 @@ def parse_filter(name: str, raw: str, is_known_field: FieldCheck) -> Filter:
         # A known field whose name merely starts like a prefix (``not_done``).
         field_name, operator = name, COMPARISON.EQ
     _check_field_name(name, field_name, is_known_field)
+    if raw.count("[") + raw.count("{") > MAX_VALUE_DEPTH and (
+            json_depth(raw.encode("utf-8", "surrogatepass")) > MAX_VALUE_DEPTH):
+        raise QueryError(name, f"nested deeper than {MAX_VALUE_DEPTH} levels")
     if operator is COMPARISON.HAS:
         flag = raw.strip().lower()
         if flag not in ("true", "false", "1", "0"):
