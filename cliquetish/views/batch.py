@@ -39,6 +39,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from transaction._transaction import NoRollbackSavepoint
 
 from cliquetish.errors import ERRORS, http_error
+from cliquetish.jsonbody import load_json_body
 from cliquetish.views import json_response
 from cliquetish.views.errors import json_error_handler
 
@@ -259,10 +260,7 @@ def batch_view(request: Request) -> Any:
     """Run the batch; see the module docstring."""
     if BATCH_ENVIRON_KEY in request.environ:
         raise http_error(400, ERRORS.INVALID_PARAMETERS, "Recursive call on batch endpoint")
-    try:
-        payload = orjson.loads(request.body or b"null")
-    except orjson.JSONDecodeError as error:
-        raise http_error(400, ERRORS.BADJSON, f"Invalid JSON body: {error}") from None
+    payload = load_json_body(request) if request.body else None
     settings = request.registry.settings
     defaults, specs = validate_payload(payload, settings["batch_max_requests"])
     prefix = "/" + settings["version_prefix"]
