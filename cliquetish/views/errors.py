@@ -16,6 +16,7 @@ route matched, no view for the method   405     115    ``Allow`` header
 ``RecordNotFoundError``                 404     110
 ``ReadonlyError``                       405     115
 URL not UTF-8                           400     107
+query string not UTF-8                  400     107
 any other ``HTTPException`` >= 400      same    usual  406, 411, 415, ... keep their headers
 ======================================  ======  =====  ===================================
 
@@ -29,7 +30,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from pyramid.config import Configurator
 from pyramid.exceptions import PredicateMismatch, URLDecodeError
@@ -49,6 +50,7 @@ from cliquetish.storage.exceptions import (
     RecordNotFoundError,
     UnicityError,
 )
+from cliquetish.tweens.errors import internal_error_response
 
 __all__ = [
     "NotFoundHandler",
@@ -211,6 +213,25 @@ def url_decode_error_view(error: URLDecodeError, request: Request) -> Response:
     return http_error(400, ERRORS.INVALID_PARAMETERS, "path in url: not valid UTF-8")
 
 
+def _query_string_is_utf8(query_string: str) -> bool:
+    """True when the (WSGI, latin-1) query string decodes to UTF-8 once unquoted."""
+    try:
+        unquote_to_bytes(query_string.encode("latin-1", "replace")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def unicode_decode_error_view(error: UnicodeDecodeError, request: Request) -> Response:
+    """400 errno 107 when the query string is not valid UTF-8 (WebOb fails decoding it);
+    any other decoding error is a bug: the logged 500."""
+    if _query_string_is_utf8(request.environ.get("QUERY_STRING", "")):
+        return internal_error_response(request, error)
+    description = "not valid UTF-8"
+    return http_error(400, ERRORS.INVALID_PARAMETERS, f"querystring: {description}",
+                      [{"location": "querystring", "name": "", "description": description}])
+
+
 # Characters kept as they are when a decoded path is quoted again for a Location header;
 # everything else (CR, LF, spaces, quotes, "%", non-ASCII) is percent-encoded.
 _PATH_SAFE = "/-._~!$&'()*+,;=:@"
@@ -288,3 +309,4 @@ def includeme(config: Configurator) -> None:
     config.add_exception_view(record_not_found_view, context=RecordNotFoundError)
     config.add_exception_view(readonly_error_view, context=ReadonlyError)
     config.add_exception_view(url_decode_error_view, context=URLDecodeError)
+    config.add_exception_view(unicode_decode_error_view, context=UnicodeDecodeError)
