@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         ids_file = write_ids(Path(tmp) / "ids.txt", args.records)
         log_path = RESULTS_DIR / f"profile-{stamp}-{args.system}.log"
-        with serving(system, args, ids_file, log_path) as (server, ctx):
+        with serving(system, args, ids_file, log_path) as bench:
+            server, ctx = bench.server, bench.ctx
             workload.check(ctx)
             spec = workload.spec(ctx)
             load = {"connections": args.connections, "threads": args.threads}

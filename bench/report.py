@@ -28,6 +28,36 @@ def _fmt(value: float | None, digits: int = 0) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
+def _cpu(figures: dict[str, Any]) -> str:
+    """CPU time per answer: the app's workers + their PostgreSQL backends, in ms."""
+    if "app_cpu_ms_per_answer" not in figures:
+        return "n/a"
+    return f"{figures['app_cpu_ms_per_answer']:.2f} + {figures['db_cpu_ms_per_answer']:.2f}"
+
+
+def _total_cpu(figures: dict[str, Any] | None) -> float | None:
+    if not figures or "app_cpu_ms_per_answer" not in figures:
+        return None
+    return figures["app_cpu_ms_per_answer"] + figures["db_cpu_ms_per_answer"]
+
+
+def cpu_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
+              workloads: list[tuple[str, str]]) -> list[str]:
+    """CPU ms per answer (workers + their PostgreSQL backends): less sensitive to the
+    machine's background load than req/s. Ratios are Kinto/cliquetish and bare/cliquetish
+    (above 1: cliquetish spends less)."""
+    systems = [name for name in SYSTEM_ORDER if name in results]
+    lines = ["| workload | " + " | ".join(f"{labels[s]} CPU ms" for s in systems)
+             + " | Kinto/cliquetish | bare/cliquetish |", "|---" * (len(systems) + 3) + "|"]
+    for name, label in workloads:
+        row = [label] + [_fmt(_total_cpu(results[s].get(name)), 2) for s in systems]
+        cliquetish = _total_cpu(results.get("cliquetish", {}).get(name))
+        row.append(_ratio(_total_cpu(results.get("kinto", {}).get(name)), cliquetish))
+        row.append(_ratio(_total_cpu(results.get("bare", {}).get(name)), cliquetish))
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
 def throughput_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
                      workloads: list[tuple[str, str]]) -> list[str]:
     """ok req/s of each system per workload, with cliquetish/Kinto and cliquetish/bare."""
@@ -54,7 +84,8 @@ def detail_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
                  workloads: list[tuple[str, str]]) -> list[str]:
     """Every figure of every run."""
     lines = ["| system | workload | ok req/s | errors % | statuses | p50 ms | p99 ms "
-             "| peak RSS MiB (workers) | answers | load avg before |", "|---" * 10 + "|"]
+             "| peak RSS MiB (workers) | CPU ms/answer app + PostgreSQL | answers "
+             "| load avg before |", "|---" * 11 + "|"]
     for system in [name for name in SYSTEM_ORDER if name in results]:
         for name, label in workloads:
             figures = results[system].get(name)
@@ -67,7 +98,7 @@ def detail_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
             lines.append(
                 f"| {labels[system]} | {label} | {_fmt(figures['ok_per_second'])} "
                 f"| {figures['error_percent']:.2f} | {statuses or 'none'} | {_p50(figures)} "
-                f"| {figures['p99_ms']:.2f} | {figures['peak_rss_mib']:.0f} "
+                f"| {figures['p99_ms']:.2f} | {figures['peak_rss_mib']:.0f} | {_cpu(figures)} "
                 f"| {figures['answered']:,} | {figures.get('load_average_before', 'n/a')} |")
     return lines
 
@@ -98,9 +129,11 @@ def markdown(run: dict[str, Any], workloads: list[tuple[str, str]]) -> str:
              f"- load: wrk, {meta['connections']} connections, {meta['threads']} threads, "
              f"{meta['duration']} s per workload (after {meta['warmup']} s warm-up), "
              f"at most {meta['max_requests']:,} requests; gunicorn {meta['workers']} sync "
-             "workers per system",
+             f"workers per system; systems {meta.get('mode', 'sequential')}",
              f"- collection: {meta['records']:,} records; command: `{meta['command']}`", "",
              "## Throughput", "", *throughput_table(run["results"], labels, workloads), "",
+             "## CPU time per answer (workers + their PostgreSQL backends)", "",
+             *cpu_table(run["results"], labels, workloads), "",
              "## Details", "", *detail_table(run["results"], labels, workloads)]
     if run.get("big"):
         listed = [(name, label) for name, label in workloads if name in run["big_workloads"]]

@@ -3,11 +3,16 @@
     python bench/run.py [--duration 10] [--connections 8] [--systems kinto,cliquetish,bare]
                         [--workloads heartbeat,get_record,...] [--big-records 1000000]
 
-For each system, one after the other: recreate its database, create its schema, start gunicorn
-(sync workers), seed the collection in SQL, then for each workload check the answer is right,
-warm up, and run wrk while sampling the workers' memory. Then grow the collection to
-``--big-records`` and time the list workloads again. Prints a markdown report and saves it
-(with the raw figures as JSON) in bench/results/.
+Each system in turn: recreate its database, create its schema, start gunicorn (sync workers)
+and seed the collection in SQL. Then each workload runs on each system in turn (``--sequential``:
+one whole system after the other): check the answer is right, warm up, run wrk while sampling
+the workers' memory and the CPU time of the workers and of their PostgreSQL backends. Then the
+collections grow to ``--big-records`` and the list workloads run again. Every server is stopped
+at the end. Prints a markdown report and saves it (with the raw figures as JSON) in
+bench/results/.
+
+Interleaving keeps the comparison fair on a shared machine: the systems measured for one
+workload share the same background load, within a minute.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +35,7 @@ import psycopg2
 from client import basicauth_user_id
 from loadgen import LoadResult, run_wrk
 from report import markdown
-from server import GunicornServer, RssSampler
+from server import GunicornServer, RssSampler, cpu_snapshot, cpu_spent
 from systems import BENCH_DIR, REPO_DIR, SYSTEMS, System, connect, record_id, recreate_database
 from workloads import LIST_WORKLOADS, WORKLOADS, CheckFailed, Context, Workload, expect
 
@@ -54,6 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="records of the large collection for the list workloads (0: skip)")
     parser.add_argument("--big-duration", type=float, default=5,
                         help="seconds per list workload on the large collection")
+    parser.add_argument("--sequential", action="store_true",
+                        help="one system after the other (default: all servers up, each "
+                        "workload timed on each system in turn)")
     args = parser.parse_args(argv)
     args.systems = [name for name in args.systems.split(",") if name]
     args.workloads = [name for name in args.workloads.split(",") if name]
@@ -90,9 +99,19 @@ def server_env() -> dict[str, str]:
             if not key.startswith(("CLIQUETISH_", "KINTO_"))}
 
 
-def timed_load(server: GunicornServer, ctx: Context, workload: Workload,
-               args: argparse.Namespace, duration: float) -> LoadResult:
-    """Check the answer, warm up, then time the workload; check writes landed as counted."""
+@dataclass
+class Bench:
+    """One system being measured: its running server and what the workloads know of it."""
+
+    server: GunicornServer
+    ctx: Context
+
+
+def timed_load(bench: Bench, workload: Workload, args: argparse.Namespace,
+               duration: float) -> LoadResult:
+    """Check the answer, warm up, then time the workload (memory and CPU sampled); check
+    writes landed as counted."""
+    ctx, server = bench.ctx, bench.server
     workload.check(ctx)
     spec = workload.spec(ctx)
     load = {"connections": args.connections, "threads": args.threads}
@@ -103,10 +122,17 @@ def timed_load(server: GunicornServer, ctx: Context, workload: Workload,
         time.sleep(1)  # requests still in flight when the warm-up stopped land first
         count_before = ctx.system.count_records()
     load_average = float(Path("/proc/loadavg").read_text().split()[0])
+    app_before = cpu_snapshot(server.worker_pids())
+    db_before = cpu_snapshot(ctx.system.backend_pids())
     with RssSampler(server) as sampler:
         result = run_wrk(ctx.system.port, spec, duration, max_requests=args.max_requests, **load)
+    app_cpu = cpu_spent(app_before, cpu_snapshot(server.worker_pids()))
+    db_cpu = cpu_spent(db_before, cpu_snapshot(ctx.system.backend_pids()))
     result.peak_rss_mib = sampler.peak_mib
-    result.extra["load_average_before"] = load_average
+    answered = max(result.answered, 1)
+    result.extra.update(load_average_before=load_average,
+                        app_cpu_ms_per_answer=round(1000 * app_cpu / answered, 3),
+                        db_cpu_ms_per_answer=round(1000 * db_cpu / answered, 3))
     if workload.writes:
         time.sleep(1)  # requests still in flight when wrk stopped may land
         added = ctx.system.count_records() - count_before
@@ -116,30 +142,36 @@ def timed_load(server: GunicornServer, ctx: Context, workload: Workload,
     return result
 
 
-def run_phase(server: GunicornServer, ctx: Context, names: list[str],
-              args: argparse.Namespace, duration: float, run: dict[str, Any],
-              key: str) -> None:
-    """Time each named workload; a wrong answer is a failure, not a figure."""
-    for name in names:
+def run_workloads(benches: list[Bench], names: list[str], args: argparse.Namespace,
+                  duration: float, run: dict[str, Any], key: str) -> None:
+    """Time each workload on each system in turn (order reversed every other workload); a
+    wrong answer is a failure, not a figure."""
+    for index, name in enumerate(names):
         workload = WORKLOADS[name]
-        label = f"{ctx.system.name} {name} @ {ctx.records:,}"
-        try:
-            result = timed_load(server, ctx, workload, args, duration)
-        except (CheckFailed, KeyError, TypeError) as error:
-            run["failures"].append(f"{label}: wrong answer: {error!r}")
-            print(f"  {label}: WRONG ANSWER {error!r}", flush=True)
-            continue
-        run[key].setdefault(ctx.system.name, {})[name] = result.as_dict()
-        print(f"  {label}: {result.ok_per_second:,.0f} ok req/s, "
-              f"{result.error_percent:.2f} % errors, p50 {result.p50_ms:.2f} ms, "
-              f"p99 {result.p99_ms:.2f} ms, RSS {result.peak_rss_mib:.0f} MiB", flush=True)
-        if workload.writes:
-            ctx.exact_newest = False
+        for bench in benches if index % 2 == 0 else benches[::-1]:
+            system = bench.ctx.system
+            label = f"{system.name} {name} @ {bench.ctx.records:,}"
+            try:
+                result = timed_load(bench, workload, args, duration)
+            except (CheckFailed, KeyError, TypeError, RuntimeError, OSError,
+                    psycopg2.Error) as error:
+                run["failures"].append(f"{label}: {error!r}")
+                print(f"  {label}: FAILED {error!r}", flush=True)
+                continue
+            finally:
+                if workload.writes:
+                    bench.ctx.exact_newest = False
+            run[key].setdefault(system.name, {})[name] = result.as_dict()
+            print(f"  {label}: {result.ok_per_second:,.0f} ok req/s, "
+                  f"{result.error_percent:.2f} % errors, p50 {result.p50_ms:.2f} ms, "
+                  f"p99 {result.p99_ms:.2f} ms, RSS {result.peak_rss_mib:.0f} MiB, "
+                  f"CPU {result.extra['app_cpu_ms_per_answer']:.2f} + "
+                  f"{result.extra['db_cpu_ms_per_answer']:.2f} ms", flush=True)
 
 
 @contextmanager
 def serving(system: System, args: argparse.Namespace, ids_file: Path,
-            log_path: Path) -> Iterator[tuple[GunicornServer, Context]]:
+            log_path: Path) -> Iterator[Bench]:
     """A fresh database, the schema, the server started and the collection seeded; the
     server is stopped on the way out."""
     print(f"{system.name}: creating {system.database}", flush=True)
@@ -153,8 +185,8 @@ def serving(system: System, args: argparse.Namespace, ids_file: Path,
         started, offset = time.monotonic(), seed_offset()
         system.seed(0, args.records, offset, basicauth_user_id())
         print(f"  seeded {args.records:,} records in {time.monotonic() - started:.1f} s")
-        yield server, Context(system, args.records, ids_file, exact_newest=True,
-                              seed_offset=offset)
+        yield Bench(server, Context(system, args.records, ids_file, exact_newest=True,
+                                    seed_offset=offset))
     finally:
         server.stop()
 
@@ -164,21 +196,36 @@ def seed_offset() -> int:
     return int(time.time() * 1000) - SEED_AGE_MS
 
 
-def bench_system(system: System, args: argparse.Namespace, run: dict[str, Any],
-                 ids_file: Path, log_dir: Path) -> None:
-    """Build, serve, seed and time one system, then grow its collection and time the lists."""
-    run["labels"][system.name] = system.label()
-    log_path = log_dir / f"{run['meta']['started']}-{system.name}.log"
-    with serving(system, args, ids_file, log_path) as (server, ctx):
-        run_phase(server, ctx, args.workloads, args, args.duration, run, "results")
+def grow(benches: list[Bench], args: argparse.Namespace) -> None:
+    """Add records up to ``--big-records`` (older than the first ones), then ANALYZE."""
+    for bench in benches:
+        started = time.monotonic()
+        bench.ctx.system.seed(args.records, args.big_records,
+                              bench.ctx.seed_offset - args.big_records, basicauth_user_id())
+        bench.ctx.records, bench.ctx.exact_newest = args.big_records, False
+        print(f"  {bench.ctx.system.name}: grew to {args.big_records:,} records in "
+              f"{time.monotonic() - started:.1f} s", flush=True)
+
+
+def bench_systems(systems: list[System], args: argparse.Namespace, run: dict[str, Any],
+                  ids_file: Path) -> None:
+    """Start and seed the systems, time every workload on each, grow, time the lists."""
+    with ExitStack() as stack:
+        benches = []
+        for system in systems:
+            run["labels"][system.name] = system.label()
+            log_path = RESULTS_DIR / f"{run['meta']['started']}-{system.name}.log"
+            try:
+                benches.append(stack.enter_context(serving(system, args, ids_file, log_path)))
+            except (RuntimeError, OSError, psycopg2.Error,
+                    subprocess.CalledProcessError) as error:
+                run["failures"].append(f"{system.name}: {error!r}")
+                print(f"{system.name}: FAILED {error!r}", flush=True)
+        run_workloads(benches, args.workloads, args, args.duration, run, "results")
         big = [name for name in args.workloads if name in LIST_WORKLOADS]
-        if args.big_records > args.records and big:
-            started = time.monotonic()
-            system.seed(args.records, args.big_records, ctx.seed_offset - args.big_records,
-                        basicauth_user_id())
-            print(f"  grew to {args.big_records:,} records in {time.monotonic() - started:.1f} s")
-            ctx.records, ctx.exact_newest = args.big_records, False
-            run_phase(server, ctx, big, args, args.big_duration, run, "big")
+        if args.big_records > args.records and big and benches:
+            grow(benches, args)
+            run_workloads(benches, big, args, args.big_duration, run, "big")
 
 
 def write_ids(path: Path, records: int) -> Path:
@@ -197,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                  "warmup": args.warmup, "connections": args.connections,
                  "threads": args.threads, "workers": args.workers,
                  "max_requests": args.max_requests, "records": args.records,
+                 "mode": "sequential" if args.sequential else "interleaved",
                  "big_records": args.big_records,
                  "command": "python bench/run.py " + " ".join(sys.argv[1:])},
         "labels": {}, "results": {}, "big": {}, "failures": [],
@@ -204,13 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory() as tmp:
         ids_file = write_ids(Path(tmp) / "ids.txt", args.records)
-        for name in args.systems:
-            try:
-                bench_system(SYSTEMS[name], args, run, ids_file, RESULTS_DIR)
-            except (RuntimeError, OSError, psycopg2.Error, subprocess.CalledProcessError,
-                    CheckFailed) as error:
-                run["failures"].append(f"{name}: {error!r}")
-                print(f"{name}: FAILED {error!r}", flush=True)
+        systems = [SYSTEMS[name] for name in args.systems]
+        if args.sequential:
+            for system in systems:
+                bench_systems([system], args, run, ids_file)
+        else:
+            bench_systems(systems, args, run, ids_file)
     workloads = [(name, WORKLOADS[name].label) for name in args.workloads]
     report = markdown(run, workloads)
     (RESULTS_DIR / f"run-{started}.md").write_text(report)

@@ -136,3 +136,25 @@ class RssSampler:
     def peak_mib(self) -> float:
         """Peak RSS over the workers, in MiB."""
         return self.peak_kib / 1024
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_snapshot(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each process."""
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two snapshots (processes born meanwhile count in full)."""
+    return sum(max(0.0, spent - before.get(pid, 0.0)) for pid, spent in after.items())

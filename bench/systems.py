@@ -113,6 +113,17 @@ class System:
         finally:
             connection.close()
 
+    def backend_pids(self) -> list[int]:
+        """PostgreSQL server processes connected to the system's database."""
+        connection = connect("postgres")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                               (self.database,))
+                return [row[0] for row in cursor.fetchall()]
+        finally:
+            connection.close()
+
     def count_records(self) -> int:
         """Live records in the benchmark collection, counted in SQL."""
         connection = connect(self.database)

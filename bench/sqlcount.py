@@ -1,0 +1,113 @@
+"""Count the SQL round trips each workload's request costs, in process (no server, no load).
+
+    python bench/sqlcount.py --system cliquetish
+    bench/.venv-kinto/bin/python bench/sqlcount.py --system kinto
+
+Loads the system's ini file as gunicorn would, listens to SQLAlchemy's engine events, and sends
+each workload's request a few times through the WSGI application. Needs the system's database
+seeded by a previous ``run.py`` or ``profiling.py`` (they leave it in place). Prints, per
+workload, the statements, commits and rollbacks per request, and each distinct statement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+from client import basic_auth
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from systems import REPO_DIR, SYSTEMS, System, record_id
+from webob import Request
+from workloads import CHECKED_RECORD, PATCHED_RECORD
+
+REPEAT = 5
+
+
+class Recorder:
+    """Statements, commits and rollbacks seen on every engine."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.commits = 0
+        self.rollbacks = 0
+
+    def listen(self) -> None:
+        """Hook the events of every SQLAlchemy engine."""
+        event.listen(Engine, "before_cursor_execute", self._statement)
+        event.listen(Engine, "commit", self._commit)
+        event.listen(Engine, "rollback", self._rollback)
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(" ".join(statement.split()))
+
+    def _commit(self, conn: Any) -> None:
+        self.commits += 1
+
+    def _rollback(self, conn: Any) -> None:
+        self.rollbacks += 1
+
+    def reset(self) -> None:
+        """Forget what was seen."""
+        self.statements, self.commits, self.rollbacks = [], 0, 0
+
+
+def send(app: Any, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
+    """One request through the WSGI application."""
+    headers = {"Authorization": basic_auth()} if auth else {}
+    request = Request.blank(path, method=method, headers=headers)
+    if body is not None:
+        request.body = json.dumps(body).encode()
+        request.content_type = "application/json"
+    return request.get_response(app)
+
+
+def requests_of(system: System, app: Any) -> dict[str, tuple[str, str, Any, bool]]:
+    """The request of each workload: method, path, body, auth."""
+    newest = json.loads(send(app, "GET", f"{system.collection_path}?_limit=21").body)["data"]
+    since = newest[-1]["last_modified"]
+    return {
+        "heartbeat": ("GET", system.heartbeat_path, None, False),
+        "get_record": ("GET", system.record_path(record_id(CHECKED_RECORD)), None, True),
+        "list_sorted": ("GET", f"{system.collection_path}?_limit=20&_sort=-rank", None, True),
+        "list_filtered": ("GET", f"{system.collection_path}?min_rank=5000&_limit=20", None, True),
+        "list_since": ("GET", f"{system.collection_path}?_since={since}", None, True),
+        "patch_record": ("PATCH", system.record_path(record_id(PATCHED_RECORD)),
+                         {"data": {"title": "counted"}}, True),
+        "create_record": ("POST", system.collection_path,
+                          {"data": {"title": "counted", "rank": -1, "tags": []}}, True),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the round trips of each workload."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--system", choices=["kinto", "cliquetish"], default="cliquetish")
+    parser.add_argument("--width", type=int, default=160, help="characters per statement")
+    args = parser.parse_args(argv)
+    system = SYSTEMS[args.system]
+    sys.path.insert(0, str(REPO_DIR))
+    from pyramid.paster import get_app
+
+    app = get_app(str(system.ini))
+    recorder = Recorder()
+    recorder.listen()
+    for name, (method, path, body, auth) in requests_of(system, app).items():
+        send(app, method, path, body, auth)
+        recorder.reset()
+        statuses = {send(app, method, path, body, auth).status_int for _ in range(REPEAT)}
+        distinct = Counter(recorder.statements)
+        print(f"{name}: {method} {path} -> {sorted(statuses)}: "
+              f"{len(recorder.statements) / REPEAT:g} statements, "
+              f"{recorder.commits / REPEAT:g} commits, {recorder.rollbacks / REPEAT:g} rollbacks "
+              "per request")
+        for statement, count in distinct.items():
+            print(f"    {count / REPEAT:g} x {statement[:args.width]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
