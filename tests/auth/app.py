@@ -1,5 +1,5 @@
-"""A small Pyramid application built with ``cliquetish.initialize`` and views that exercise the
-authentication and authorization API directly (no resource layer involved)."""
+"""A small Pyramid application built with ``cliquetish.initialize`` (routes under /v1) and views
+that exercise the authentication and authorization API directly (no resource layer involved)."""
 
 from __future__ import annotations
 
@@ -55,12 +55,12 @@ def make_auth_app(settings: Mapping[str, Any] | None = None) -> webtest.TestApp:
     merged = {"userid_hmac_secret": SECRET, **(settings or {})}
     config = Configurator(settings=prefixed(merged))
     cliquetish.initialize(config, version="1.0.0")
-    config.add_route("whoami", "/v1/whoami")
+    config.add_route("whoami", "/whoami")
     config.add_view(whoami, route_name="whoami", renderer="json")
-    config.add_route("authenticated", "/v1/authenticated")
+    config.add_route("authenticated", "/authenticated")
     config.add_view(needs_authentication, route_name="authenticated", renderer="json")
-    config.add_route("permission", "/v1/articles/{id}/{permission}")
+    config.add_route("permission", "/articles/{id}/{permission}")
     config.add_view(needs_permission, route_name="permission", renderer="json")
-    config.add_route("grant", "/v1/grant/{id}")
+    config.add_route("grant", "/grant/{id}")
     config.add_view(grant_read, route_name="grant", renderer="json", request_method="POST")
     return webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost:80"})
