@@ -1,0 +1,120 @@
+"""The last-resort error tween: uncaught exceptions become 500 errno 999, logged, no traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import transaction
+
+from cliquetish.testing import auth_headers
+from tests.tweens.apps import add_plain_view, build_app
+
+
+class Recorder:
+    """A transaction data manager noting whether the request's transaction committed."""
+
+    def __init__(self):
+        self.outcomes: list[str] = []
+        self.transaction_manager = transaction.manager
+
+    def abort(self, txn):
+        self.outcomes.append("abort")
+
+    def tpc_begin(self, txn):
+        pass
+
+    def commit(self, txn):
+        pass
+
+    def tpc_vote(self, txn):
+        pass
+
+    def tpc_finish(self, txn):
+        self.outcomes.append("commit")
+
+    def tpc_abort(self, txn):
+        self.outcomes.append("abort")
+
+    def sortKey(self):  # noqa: N802 - the transaction package's name
+        return "recorder"
+
+
+RECORDER = Recorder()
+
+
+def explode(request):
+    request.tm.get().join(RECORDER)
+    raise ZeroDivisionError("secret internal detail")
+
+
+def succeed(request):
+    request.tm.get().join(RECORDER)
+    return {"ok": True}
+
+
+@pytest.fixture(scope="module")
+def app():
+    def configure(config):
+        add_plain_view(config, "explode", "/explode", explode, renderer="json")
+        add_plain_view(config, "succeed", "/succeed", succeed, renderer="json")
+
+    return build_app(configure=configure)
+
+
+def test_an_exception_in_a_view_is_a_json_500_without_traceback(app) -> None:
+    response = app.get("/v1/explode", status=500)
+    body = response.json
+    assert body["code"] == 500
+    assert body["errno"] == 999
+    assert body["error"] == "Internal Server Error"
+    assert response.headers["X-Request-Id"] in body["message"]
+    assert "Traceback" not in response.text
+    assert "secret internal detail" not in response.text
+    assert "ZeroDivisionError" not in response.text
+
+
+def test_the_exception_is_logged_with_the_request_id_and_no_credentials(app, caplog) -> None:
+    headers = {**auth_headers("bob", "pa55word"), "X-Request-Id": "incident-42"}
+    app.get("/v1/explode", headers=headers, status=500)
+    [record] = [r for r in caplog.records if r.name == "cliquetish.errors"]
+    assert record.levelno == logging.ERROR
+    assert record.rid == "incident-42"
+    assert isinstance(record.exc_info[1], ZeroDivisionError)
+    assert "/v1/explode" in record.getMessage()
+    logged = caplog.text
+    assert "pa55word" not in logged
+    assert headers["Authorization"].split()[1] not in logged
+
+
+def test_the_transaction_of_a_failed_request_is_aborted(app) -> None:
+    RECORDER.outcomes.clear()
+    app.get("/v1/explode", status=500)
+    assert RECORDER.outcomes == ["abort"]
+    app.get("/v1/succeed", status=200)
+    assert RECORDER.outcomes == ["abort", "commit"]
+
+
+def test_a_500_still_has_security_and_cors_headers(app) -> None:
+    response = app.get("/v1/explode", headers={"Origin": "https://app.example"}, status=500)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+
+
+def test_a_failing_tween_under_the_error_tween_is_a_json_500(caplog) -> None:
+    from cliquetish import tweens
+
+    def configure(config):
+        config.add_tween("tests.tweens.test_errors.broken_tween_factory",
+                         under=tweens.ERRORS, over=tweens.END_OF_SERVICE)
+
+    response = build_app(configure=configure).get("/v1/__lbheartbeat__", status=500)
+    assert response.json["errno"] == 999
+    assert any(isinstance(r.exc_info[1], RuntimeError) for r in caplog.records if r.exc_info)
+
+
+def broken_tween_factory(handler, registry):
+    def broken_tween(request):
+        raise RuntimeError("tween bug")
+
+    return broken_tween
