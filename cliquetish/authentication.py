@@ -28,8 +28,10 @@ from typing import Any, Protocol
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.config import Configurator
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.security import Denied
 
+from cliquetish.authorization import forbidden, unauthorized
 from cliquetish.errors import ConfigurationError
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "Identity",
     "MultiAuthSecurityPolicy",
     "basic_credentials",
+    "denied_view",
     "includeme",
     "load_policies",
     "request_principals",
@@ -231,8 +234,18 @@ def request_principals(request: Any) -> tuple[str, ...]:
     return tuple(principals)
 
 
+def denied_view(error: HTTPForbidden, request: Any) -> Any:
+    """A view's ``permission=`` refused by Pyramid: 401 (errno 104/105, with the challenge)
+    for anonymous requests, 403 errno 121 otherwise. Errors already in the protocol's format
+    (raised by :func:`cliquetish.authorization.require`) pass unchanged."""
+    if getattr(error, "errno", None) is not None:
+        return error
+    return unauthorized(request) if request.prefixed_userid is None else forbidden(request)
+
+
 def includeme(config: Configurator) -> None:
-    """Install the security policy and the request properties."""
+    """Install the security policy, the request properties and the view of refusals."""
     config.set_security_policy(MultiAuthSecurityPolicy(load_policies(config)))
+    config.add_exception_view(denied_view, context=HTTPForbidden)
     config.add_request_method(request_prefixed_userid, "prefixed_userid", reify=True)
     config.add_request_method(request_principals, "principals", reify=True)

@@ -103,9 +103,8 @@ class Permission(PermissionBase):
             self._drop_empty(object_id)
 
     def _drop_empty(self, object_id: str) -> None:
-        entries = self._aces.get(object_id)
-        if entries is None:
-            return
+        """Forget the empty permissions of ``object_id`` (and the object when none is left)."""
+        entries = self._aces[object_id]
         for permission in [perm for perm, names in entries.items() if not names]:
             del entries[permission]
         if not entries:

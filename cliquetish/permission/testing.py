@@ -196,6 +196,18 @@ class PermissionContract:
         self.assertEqual(self.permission.object_permissions("/articles/9"), {"write": {ALICE}})
         self.assertEqual(self.permission.accessible_objects([ALICE], ["write"]), {"/articles/9"})
 
+    def test_objects_without_entries_disappear(self: Any) -> None:
+        self.permission.add_principal_to_ace("/articles/1", "read", ALICE)
+        self.permission.add_principal_to_ace("/articles/2", "write", ALICE)
+        self.permission.remove_principal_from_ace("/articles/1", "read", ALICE)
+        self.permission.replace_object_permissions("/articles/2", {"write": [], "read": set()})
+        self.permission.replace_object_permissions("/articles/3", {})
+        for object_id in ("/articles/1", "/articles/2", "/articles/3"):
+            self.assertEqual(self.permission.object_permissions(object_id), {})
+        self.assertEqual(self.permission.accessible_objects([ALICE], ["read", "write"]), set())
+        self.permission.add_principal_to_ace("/articles/1", "read", BOB)
+        self.assertEqual(self.permission.object_permissions("/articles/1"), {"read": {BOB}})
+
     def test_delete_object_permissions(self: Any) -> None:
         for index in range(4):
             self.permission.add_principal_to_ace(f"/articles/{index}", "read", ALICE)

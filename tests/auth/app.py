@@ -50,6 +50,20 @@ def grant_read(request: Any) -> dict[str, Any]:
     return {"granted": object_uri}
 
 
+class EditorsOnly:
+    """A context whose ACL lets ``group:editors`` (and nobody else) ``edit``."""
+
+    __acl__ = [("Allow", "group:editors", "edit")]
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+
+
+def edit(request: Any) -> dict[str, Any]:
+    """Protected by Pyramid's ``permission="edit"``."""
+    return {"edited": True}
+
+
 def make_auth_app(settings: Mapping[str, Any] | None = None) -> webtest.TestApp:
     """The test application with ``settings`` (unprefixed) over a known secret."""
     merged = {"userid_hmac_secret": SECRET, **(settings or {})}
@@ -63,4 +77,6 @@ def make_auth_app(settings: Mapping[str, Any] | None = None) -> webtest.TestApp:
     config.add_view(needs_permission, route_name="permission", renderer="json")
     config.add_route("grant", "/grant/{id}")
     config.add_view(grant_read, route_name="grant", renderer="json", request_method="POST")
+    config.add_route("edit", "/edit", factory=EditorsOnly)
+    config.add_view(edit, route_name="edit", renderer="json", permission="edit")
     return webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost:80"})

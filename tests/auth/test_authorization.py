@@ -150,3 +150,25 @@ def test_a_failed_request_leaves_no_permission_behind(backend_app):
         status = 500
     assert status == 500
     assert backend.object_permissions("/articles/t2") == {}
+
+
+def test_pyramid_view_permissions_use_the_principals(backend_app):
+    permission_backend(backend_app).add_user_principal(ALICE_ID, "group:editors")
+    assert backend_app.get("/v1/edit", headers=ALICE).json == {"edited": True}
+    refused = backend_app.get("/v1/edit", headers=BOB, status=403)
+    assert refused.json["errno"] == 121
+    anonymous = backend_app.get("/v1/edit", status=401)
+    assert anonymous.json["errno"] == 104
+    assert anonymous.headers["WWW-Authenticate"] == 'Basic realm="cliquetish"'
+    invalid = backend_app.get("/v1/edit", headers={"Authorization": "Basic x"}, status=401)
+    assert invalid.json["errno"] == 105
+
+
+def test_view_without_acl_context_is_refused(backend_app):
+    from cliquetish.authentication import MultiAuthSecurityPolicy
+
+    policy = MultiAuthSecurityPolicy([])
+    assert not policy.permits(None, object(), "edit")
+    assert policy.authenticated_userid(None) is None
+    assert policy.remember(None, "x") == []
+    assert policy.forget(None) == []

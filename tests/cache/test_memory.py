@@ -97,3 +97,13 @@ def test_load_from_config_reads_the_settings():
     cache = app.app.registry.getUtility(ICache)
     assert isinstance(cache, memory.Cache)
     assert (cache.prefix, cache.max_size_bytes) == ("demo:", 2048)
+
+
+def test_the_contract_hooks_must_be_implemented():
+    import pytest
+
+    contract = CacheContract()
+    with pytest.raises(NotImplementedError):
+        contract.make_backend()
+    with pytest.raises(NotImplementedError):
+        contract.make_unreachable_backend()

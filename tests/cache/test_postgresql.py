@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unittest
+from unittest import mock
 
 import sqlalchemy
 import transaction
@@ -58,6 +59,14 @@ class TestPostgreSQLCacheContract(CacheContract, unittest.TestCase):
         self.cache.purge_expired()
         self.assertEqual(self.count_rows(), 1)
         self.assertEqual(self.cache.get("long"), 2)
+
+    def test_set_purges_expired_rows_now_and_then(self) -> None:
+        self.cache.set("short", 1, 0.001)
+        with self.cache.client.connect(join_transaction=False) as connection:
+            connection.execute(sqlalchemy.text("SELECT pg_sleep(0.01)"))
+        with mock.patch.object(postgresql, "PURGE_PROBABILITY", 1.0):
+            self.cache.set("long", 2, 60)
+        self.assertEqual(self.count_rows(), 1)
 
     def test_initialize_schema_is_idempotent(self) -> None:
         self.assertEqual(self.cache.initialize_schema(),

@@ -43,3 +43,13 @@ class TestMemoryPermissionThreads(unittest.TestCase):
         backend.add_principal_to_ace("/articles/1", "read", "user:1")
         transaction.abort()
         self.assertTrue(backend.check_permission("/articles/1", ["read"], ["user:1"]))
+
+
+def test_the_contract_hooks_must_be_implemented() -> None:
+    import pytest
+
+    contract = PermissionContract()
+    with pytest.raises(NotImplementedError):
+        contract.make_backend()
+    with pytest.raises(NotImplementedError):
+        contract.make_unreachable_backend()
