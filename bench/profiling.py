@@ -3,7 +3,8 @@
     python bench/profiling.py --system cliquetish --workload list_sorted [--duration 10]
 
 Sets the system up as run.py does, checks the answer, warms up, then runs wrk while
-``py-spy record --subprocesses --idle --format raw`` samples the gunicorn workers. Prints the
+``py-spy record --subprocesses --idle --format raw`` samples the gunicorn workers (``--cpu``:
+on-CPU samples only, without ``--idle``). Prints the
 share of request time (samples inside gunicorn's ``handle_request``) spent in each function
 (inclusive and own) and in each package (own time), and saves the collapsed stacks in
 bench/results/ (speedscope or flamegraph.pl read them).
@@ -46,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=30, help="functions listed")
+    parser.add_argument("--cpu", action="store_true",
+                        help="on-CPU samples only (default: wall clock, waits on PostgreSQL "
+                        "included)")
     return parser.parse_args(argv)
 
 
@@ -111,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     system, workload = SYSTEMS[args.system], WORKLOADS[args.workload]
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    stacks_file = RESULTS_DIR / f"profile-{stamp}-{args.system}-{args.workload}.txt"
+    stacks_file = (RESULTS_DIR / f"profile-{stamp}-{args.system}-{args.workload}"
+                   f"{'-cpu' if args.cpu else ''}.txt")
     args.big_records = 0
     with tempfile.TemporaryDirectory() as tmp:
         ids_file = write_ids(Path(tmp) / "ids.txt", args.records)
@@ -124,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             run_wrk(system.port, spec, args.warmup, max_requests=0, **load)
             spy = subprocess.Popen(
                 ["py-spy", "record", "--pid", str(server.process.pid), "--subprocesses",
-                 "--idle", "--rate", str(args.rate), "--duration", f"{args.duration:.0f}",
-                 "--format", "raw", "--output", str(stacks_file)],
+                 *([] if args.cpu else ["--idle"]), "--rate", str(args.rate),
+                 "--duration", f"{args.duration:.0f}", "--format", "raw",
+                 "--output", str(stacks_file)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             time.sleep(1)  # py-spy attaches before the load starts
             result = run_wrk(system.port, spec, args.duration, max_requests=0, **load)
@@ -134,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         print(spy_errors, file=sys.stderr)
         return 1
     header = (f"{system.label()} {workload.label}: {result.ok_per_second:,.0f} ok req/s under "
-              f"py-spy ({args.rate} Hz), p50 {result.p50_ms:.2f} ms\n\n")
+              f"py-spy ({args.rate} Hz, {'on-CPU' if args.cpu else 'wall clock'}), "
+              f"p50 {result.p50_ms:.2f} ms\n\n")
     analysis = header + analyse(stacks_file, args.top)
     stacks_file.with_suffix(".analysis.txt").write_text(analysis)
     print(analysis)

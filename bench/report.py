@@ -124,13 +124,16 @@ def scaling_table(small: dict[str, dict[str, Any]], big: dict[str, dict[str, Any
 def markdown(run: dict[str, Any], workloads: list[tuple[str, str]]) -> str:
     """The whole report of a run."""
     meta, labels = run["meta"], run["labels"]
+    sort_indexes = ", ".join(meta.get("cliquetish_sort_indexes", [])) or "none"
     lines = [f"# Benchmark run {meta['started']}", "",
              f"- machine: {meta['machine']}",
              f"- load: wrk, {meta['connections']} connections, {meta['threads']} threads, "
              f"{meta['duration']} s per workload (after {meta['warmup']} s warm-up), "
              f"at most {meta['max_requests']:,} requests; gunicorn {meta['workers']} sync "
              f"workers per system; systems {meta.get('mode', 'sequential')}",
-             f"- collection: {meta['records']:,} records; command: `{meta['command']}`", "",
+             f"- collection: {meta['records']:,} records; cliquetish sort indexes (operator-"
+             f"created, docs/backends.rst): {sort_indexes}",
+             f"- command: `{meta['command']}`", "",
              "## Throughput", "", *throughput_table(run["results"], labels, workloads), "",
              "## CPU time per answer (workers + their PostgreSQL backends)", "",
              *cpu_table(run["results"], labels, workloads), "",

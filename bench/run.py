@@ -60,6 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="records of the large collection for the list workloads (0: skip)")
     parser.add_argument("--big-duration", type=float, default=5,
                         help="seconds per list workload on the large collection")
+    parser.add_argument("--no-sort-index", action="store_true",
+                        help="do not create cliquetish's documented sort index on rank")
     parser.add_argument("--sequential", action="store_true",
                         help="one system after the other (default: all servers up, each "
                         "workload timed on each system in turn)")
@@ -70,6 +72,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         [n for n in args.workloads if n not in WORKLOADS]
     if unknown:
         parser.error(f"unknown system or workload: {', '.join(unknown)}")
+    if args.no_sort_index:
+        SYSTEMS["cliquetish"].sort_indexes = ()
     if args.records < 10_000:
         parser.error("--records must be at least 10000 (the checks use ranks up to 5000+)")
     return args
@@ -245,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                  "threads": args.threads, "workers": args.workers,
                  "max_requests": args.max_requests, "records": args.records,
                  "mode": "sequential" if args.sequential else "interleaved",
+                 "cliquetish_sort_indexes": list(SYSTEMS["cliquetish"].sort_indexes),
                  "big_records": args.big_records,
                  "command": "python bench/run.py " + " ".join(sys.argv[1:])},
         "labels": {}, "results": {}, "big": {}, "failures": [],

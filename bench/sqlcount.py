@@ -6,13 +6,15 @@
 Loads the system's ini file as gunicorn would, listens to SQLAlchemy's engine events, and sends
 each workload's request a few times through the WSGI application. Needs the system's database
 seeded by a previous ``run.py`` or ``profiling.py`` (they leave it in place). Prints, per
-workload, the statements, commits and rollbacks per request, and each distinct statement.
+workload, the statements, commits and rollbacks per request, and each distinct statement;
+``--explain`` adds the plan of each read-only statement.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 from client import basic_auth
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from systems import REPO_DIR, SYSTEMS, System, record_id
+from systems import REPO_DIR, SYSTEMS, System, connect, record_id
 from webob import Request
 from workloads import CHECKED_RECORD, PATCHED_RECORD
 
@@ -32,6 +34,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.executed: list[tuple[str, Any]] = []
         self.commits = 0
         self.rollbacks = 0
 
@@ -41,8 +44,10 @@ class Recorder:
         event.listen(Engine, "commit", self._commit)
         event.listen(Engine, "rollback", self._rollback)
 
-    def _statement(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def _statement(self, conn: Any, cursor: Any, statement: str, parameters: Any,
+                   *args: Any) -> None:
         self.statements.append(" ".join(statement.split()))
+        self.executed.append((statement, parameters))
 
     def _commit(self, conn: Any) -> None:
         self.commits += 1
@@ -52,7 +57,27 @@ class Recorder:
 
     def reset(self) -> None:
         """Forget what was seen."""
-        self.statements, self.commits, self.rollbacks = [], 0, 0
+        self.statements, self.executed, self.commits, self.rollbacks = [], [], 0, 0
+
+
+WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+def explain(system: System, executed: list[tuple[str, Any]]) -> None:
+    """Print EXPLAIN (ANALYZE, BUFFERS) of each distinct read-only statement."""
+    connection = connect(system.database)
+    seen = set()
+    try:
+        with connection.cursor() as cursor:
+            for statement, parameters in executed:
+                text = cursor.mogrify(statement, parameters).decode()
+                if text in seen or WRITES.search(text) or "statement_timeout" in text:
+                    continue
+                seen.add(text)
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + text)
+                print("      | " + "\n      | ".join(row[0] for row in cursor.fetchall()))
+    finally:
+        connection.close()
 
 
 def send(app: Any, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
@@ -87,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--system", choices=["kinto", "cliquetish"], default="cliquetish")
     parser.add_argument("--width", type=int, default=160, help="characters per statement")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of each read-only statement")
     args = parser.parse_args(argv)
     system = SYSTEMS[args.system]
     sys.path.insert(0, str(REPO_DIR))
@@ -106,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
               "per request")
         for statement, count in distinct.items():
             print(f"    {count / REPEAT:g} x {statement[:args.width]}")
+        if args.explain:
+            explain(system, recorder.executed)
     return 0
 
 
