@@ -42,6 +42,7 @@ from cliquetish.storage import (
 )
 
 __all__ = [
+    "MAX_CLIENT_TIMESTAMP",
     "accessible_ids",
     "applies_to_tombstones",
     "as_list",
@@ -293,9 +294,14 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+MAX_CLIENT_TIMESTAMP = 2**53
+"""Client ``last_modified`` values must be below this (JSON-safe integers; Redis' Lua numbers)."""
+
+
 def client_timestamp(value: Any) -> int | None:
-    """A client-supplied ``last_modified`` when it is an integer, else None."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    """A client-supplied ``last_modified`` when it is a positive integer below
+    :data:`MAX_CLIENT_TIMESTAMP`, else None (the server's stamp is used)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < MAX_CLIENT_TIMESTAMP:
         return value
     return None
 

@@ -18,7 +18,7 @@ write intervenes. Listings read the pair's hashes (one round trip) and filter, s
 paginate in Python with :mod:`cliquetish.storage.evaluation`: the answers are those of the other
 backends, the cost grows with the size of the pair. Writes made in an active zope transaction
 are undone on abort, each undo restoring what the write replaced unless it changed since (see
-:mod:`cliquetish.undo`). Client ``last_modified`` values are honoured up to 2**53 (Lua numbers).
+:mod:`cliquetish.undo`).
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ from cliquetish.storage.memory import select
 __all__ = ["PREFIX", "RedisStorage", "create_redis_client", "load_from_config"]
 
 PREFIX = "cliquetish:storage:"
-_LUA_LIMIT = 2**53
 
 _NEXT_STAMP = """
 local clock = redis.call('TIME')
@@ -165,7 +164,7 @@ def _parse_live(object_id: str, value: str) -> Record:
 
 
 def _client_arg(value: int | None) -> str:
-    return "" if value is None or not 0 <= value < _LUA_LIMIT else str(value)
+    return "" if value is None else str(value)
 
 
 class RedisStorage(StorageBase):

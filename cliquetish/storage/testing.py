@@ -191,6 +191,10 @@ class StorageContractTests(ListingContractTests):
         moved = self.storage.update(COLLECTION, PARENT, record["id"],
                                     {"last_modified": future + 10})
         self.assertEqual(moved["last_modified"], future + 10)
+        # Not an integer, or out of 0 < t < 2**53: ignored, the storage stamps the record.
+        for index, wrong in enumerate((2**53, 2**63, -5, 1.5e12, True, "17000000000000")):
+            stamped = self.create(last_modified=wrong)["last_modified"]
+            self.assertEqual(stamped, future + 11 + index)
         gone = self.storage.delete(COLLECTION, PARENT, past["id"], last_modified=future + 20)
         self.assertEqual(gone["last_modified"], future + 20)
         self.assertEqual(self.storage.collection_timestamp(COLLECTION, PARENT), future + 20)
