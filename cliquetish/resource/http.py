@@ -5,6 +5,7 @@ Everything here is about headers and bodies; the storage is never touched.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from email.utils import formatdate
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
 
 ANY = "*"
 JSON_TYPE = "application/json"
+MAX_ETAG_DIGITS = 19
 
 
 def invalid(location: str, name: str, description: str, errno: int = ERRORS.INVALID_PARAMETERS
@@ -54,11 +56,12 @@ def not_found(message: str = "The record does not exist.") -> HTTPException:
 
 
 def timestamp_headers(timestamp: int) -> dict[str, str]:
-    """``ETag`` (quoted milliseconds) and ``Last-Modified`` (HTTP date) of ``timestamp``."""
-    return {
-        "ETag": f'"{timestamp}"',
-        "Last-Modified": formatdate(timestamp / 1000.0, usegmt=True),
-    }
+    """``ETag`` (quoted milliseconds) and ``Last-Modified`` (HTTP date) of ``timestamp``
+    (the latter left out for a time no HTTP date can say)."""
+    headers = {"ETag": f'"{timestamp}"'}
+    with contextlib.suppress(ValueError, OverflowError, OSError):
+        headers["Last-Modified"] = formatdate(timestamp / 1000.0, usegmt=True)
+    return headers
 
 
 def set_cache_headers(response: Response, cache_expires: int | None) -> None:
@@ -137,7 +140,8 @@ def parse_etag(request: Any, header: str) -> int | str | None:
     if value == ANY:
         return ANY
     inner = value[1:-1]
-    if len(value) > 2 and value[0] == value[-1] == '"' and inner.isdigit() and inner.isascii():
+    if (len(value) > 2 and value[0] == value[-1] == '"' and inner.isdigit() and inner.isascii()
+            and len(inner) <= MAX_ETAG_DIGITS):
         return int(inner)
     raise invalid("header", header, 'Should be a quoted timestamp ("1500000000000") or *')
 

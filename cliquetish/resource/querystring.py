@@ -48,6 +48,11 @@ __all__ = [
 ID_FIELD = "id"
 MODIFIED_FIELD = "last_modified"
 BUILTIN_FIELDS = frozenset((ID_FIELD, MODIFIED_FIELD))
+MAX_SORT_FIELDS = 20
+"""The most fields a listing may be sorted by."""
+MAX_TIMESTAMP = 2**63 - 1
+MAX_DIGITS = 19
+"""The largest timestamp accepted in a querystring (a signed 64-bit integer)."""
 
 PREFIXES: tuple[tuple[str, COMPARISON], ...] = (
     # Longest first: ``contains_any_`` must win over ``contains_``.
@@ -113,29 +118,39 @@ def parse_json_value(raw: str) -> Any:
         return raw
 
 
+def _is_small_number(text: str) -> bool:
+    """ASCII digits only, few enough to be a 64-bit integer."""
+    return text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS
+
+
+def _shown(raw: str) -> str:
+    """``raw`` quoted for an error message, shortened when long."""
+    return repr(raw if len(raw) <= 40 else raw[:40] + "...")
+
+
 def parse_timestamp(name: str, raw: str) -> int:
     """A non-negative integer, optionally within double quotes (``"1500"`` or ``1500``)."""
     text = raw.strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
-    if not text.isdigit() or not text.isascii():
-        raise QueryError(name, f"{raw!r} is not a timestamp (a positive integer)")
+    if not _is_small_number(text) or int(text) > MAX_TIMESTAMP:
+        raise QueryError(name, f"{_shown(raw)} is not a timestamp (a positive integer)")
     return int(text)
 
 
 def parse_limit(raw: str, cap: int) -> int:
-    """``_limit``: an integer of 1 or more, lowered to ``cap``."""
-    text = raw.strip()
-    if not text.isdigit() or not text.isascii() or int(text) < 1:
-        raise QueryError("_limit", f"{raw!r} is not a positive integer")
-    return min(int(text), cap)
+    """``_limit``: an integer of 1 or more (of any size), lowered to ``cap``."""
+    text = raw.strip().lstrip("0")
+    if not (text.isdigit() and text.isascii()):
+        raise QueryError("_limit", f"{_shown(raw)} is not a positive integer")
+    return cap if len(text) > MAX_DIGITS else min(int(text), cap)
 
 
 def _check_field_name(name: str, field_name: str, is_known_field: FieldCheck) -> None:
     if not field_name or any(not part for part in field_name.split(".")):
-        raise QueryError(name, f"{field_name!r} is not a valid field name")
+        raise QueryError(name, f"{_shown(field_name)} is not a valid field name")
     if field_name not in BUILTIN_FIELDS and not is_known_field(field_name):
-        raise QueryError(name, f"unknown field {field_name!r}")
+        raise QueryError(name, f"unknown field {_shown(field_name)}")
 
 
 def _split_operator(name: str) -> tuple[str, COMPARISON]:
@@ -153,7 +168,7 @@ def _list_value(
         value = parse_json_value(stripped)
         if isinstance(value, list):
             return value
-        raise QueryError(name, f"{raw!r} is not a JSON array")
+        raise QueryError(name, f"{_shown(raw)} is not a JSON array")
     return [item_parser(item) for item in raw.split(",")]
 
 
@@ -182,7 +197,7 @@ def parse_filter(name: str, raw: str, is_known_field: FieldCheck) -> Filter:
     if operator is COMPARISON.HAS:
         flag = raw.strip().lower()
         if flag not in ("true", "false", "1", "0"):
-            raise QueryError(name, f"{raw!r} is not a boolean (true or false)")
+            raise QueryError(name, f"{_shown(raw)} is not a boolean (true or false)")
         return Filter(field_name, flag in ("true", "1"), operator)
     if operator is COMPARISON.LIKE:
         return Filter(field_name, raw, operator)
@@ -197,13 +212,16 @@ def parse_sort(raw: str, is_known_field: FieldCheck) -> list[Sort]:
     """``_sort=-rank,title``: sorts, then ``last_modified`` descending as tie-breaker."""
     sorting: list[Sort] = []
     seen: set[str] = set()
-    for item in raw.split(","):
+    items = raw.split(",")
+    if len(items) > MAX_SORT_FIELDS:
+        raise QueryError("_sort", f"at most {MAX_SORT_FIELDS} fields")
+    for item in items:
         text = item.strip()
         direction = -1 if text.startswith("-") else 1
         field_name = text.lstrip("-+")
         _check_field_name("_sort", field_name, is_known_field)
         if field_name in seen:
-            raise QueryError("_sort", f"{field_name!r} is given twice")
+            raise QueryError("_sort", f"{_shown(field_name)} is given twice")
         seen.add(field_name)
         sorting.append(Sort(field_name, direction))
     return with_tie_breaker(sorting)

@@ -38,6 +38,8 @@ __all__ = [
 
 ID_FIELD = "id"
 MODIFIED_FIELD = "last_modified"
+MAX_CLIENT_TIMESTAMP = 253402300799999
+"""The largest ``last_modified`` a client may send: 9999-12-31T23:59:59.999Z."""
 DETAIL = dict[str, str]
 
 
@@ -171,8 +173,12 @@ def _split_builtins(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
         builtins[ID_FIELD] = value
     if MODIFIED_FIELD in data:
         value = data[MODIFIED_FIELD]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidBody([_detail("data.last_modified", "Should be a positive integer")])
+        if (isinstance(value, bool) or not isinstance(value, int)
+                or not 0 <= value <= MAX_CLIENT_TIMESTAMP):
+            raise InvalidBody([_detail(
+                "data.last_modified",
+                f"Should be an integer from 0 to {MAX_CLIENT_TIMESTAMP} (epoch milliseconds)",
+            )])
         builtins[MODIFIED_FIELD] = value
     if builtins:
         data = {key: value for key, value in data.items() if key not in builtins}

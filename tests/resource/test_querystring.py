@@ -111,7 +111,7 @@ def test_timestamps(raw, expected) -> None:
     assert parse_timestamp("_since", raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["-1", "abc", '"12', "1.5", "", '""', "１２"])
+@pytest.mark.parametrize("raw", ["-1", "abc", '"12', "1.5", "", '""', "１２", str(2**63)])
 def test_bad_timestamps(raw) -> None:
     with pytest.raises(QueryError) as caught:
         parse_timestamp("_since", raw)
@@ -121,7 +121,9 @@ def test_bad_timestamps(raw) -> None:
 def test_limit_is_capped() -> None:
     assert parse_limit("5", 10) == 5
     assert parse_limit("50", 10) == 10
-    for raw in ("0", "-1", "abc", "1.5", ""):
+    assert parse_limit("9" * 5000, 10) == 10
+    assert parse_limit("007", 10) == 7
+    for raw in ("0", "000", "-1", "abc", "1.5", "", "١٢"):
         with pytest.raises(QueryError):
             parse_limit(raw, 10)
 
@@ -133,10 +135,11 @@ def test_sort_adds_the_tie_breaker() -> None:
     assert parse_sort("+title", known)[0] == Sort("title", 1)
 
 
-@pytest.mark.parametrize("raw", ["", "-", "rank,,title", "rank,rank", "nope"])
+@pytest.mark.parametrize("raw", ["", "-", "rank,,title", "rank,rank", "nope",
+                                 ",".join(f"f{n}" for n in range(21))])
 def test_bad_sorts(raw) -> None:
     with pytest.raises(QueryError) as caught:
-        parse_sort(raw, known)
+        parse_sort(raw, everything if raw.startswith("f0") else known)
     assert caught.value.name == "_sort"
 
 

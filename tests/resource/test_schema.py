@@ -80,6 +80,7 @@ def test_timestamp_given_is_kept() -> None:
     ({"url": "http://a.org", "last_modified": "x"}, "data.last_modified"),
     ({"url": "http://a.org", "last_modified": -1}, "data.last_modified"),
     ({"url": "http://a.org", "last_modified": True}, "data.last_modified"),
+    ({"url": "http://a.org", "last_modified": 2**63}, "data.last_modified"),
     ([1], "data"),
 ])
 def test_invalid_data_names_the_field(data, name) -> None:
