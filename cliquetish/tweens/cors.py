@@ -74,7 +74,7 @@ class CorsPolicy:
         requested = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
         if not _SANE_HEADER_LIST.fullmatch(requested):
             requested = ""
-        response = Response(status=200, body=b"", content_type=None)
+        response = Response(status=200, headerlist=[("Content-Length", "0")])
         headers = response.headers
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Allow-Credentials"] = "true"

@@ -2,8 +2,9 @@
 
 A sane ``X-Request-Id`` from the client (1 to 128 characters among ``A-Z a-z 0-9 . _ -``) is
 kept, so that a request can be followed across services; anything else is replaced by a fresh
-UUID4 (hex). The id is ``request.request_id``, the ``X-Request-Id`` response header and the ``rid``
-of every log record written while the request is served.
+UUID4 (hex). A sub-request (batch) keeps the id of the request it is part of. The id is
+``request.request_id``, the ``X-Request-Id`` response header and the ``rid`` of every log
+record written while the request is served.
 """
 
 from __future__ import annotations
@@ -27,14 +28,16 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 def request_id_from(request: Request) -> str:
-    """The client's ``X-Request-Id`` when sane, a new UUID4 hex otherwise.
+    """The client's ``X-Request-Id`` when sane, else the id of the request being served (for
+    a sub-request), else a new UUID4 hex.
 
     Registered as the reified ``request.request_id`` property.
     """
     given = request.environ.get("HTTP_X_REQUEST_ID")
     if given and _SANE_REQUEST_ID.fullmatch(given):
         return given
-    return uuid.uuid4().hex
+    # A sub-request (batch) served while its parent is being served shares the parent's id.
+    return request_id_var.get() or uuid.uuid4().hex
 
 
 def request_id_tween_factory(

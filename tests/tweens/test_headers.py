@@ -107,3 +107,10 @@ def test_retry_after_only_on_503_and_409() -> None:
     assert app.get("/v1/__heartbeat__", status=503).headers["Retry-After"] == "7"
     assert "Retry-After" not in app.get("/v1/nowhere", status=404).headers
     assert "Retry-After" not in app.get("/v1/", status=200).headers
+
+
+def test_a_preflight_has_an_empty_body_and_no_content_type(app) -> None:
+    response = app.options("/v1/", headers={"Origin": ORIGIN,
+                                            "Access-Control-Request-Method": "GET"})
+    assert response.body == b""
+    assert "Content-Type" not in response.headers

@@ -60,3 +60,10 @@ def test_log_lines_written_during_the_request_carry_its_id(app, caplog) -> None:
     assert [r.rid for r in view_lines] == ["trace-me"]
     logging.getLogger("tests.view").warning("outside any request")
     assert caplog.records[-1].rid is None
+
+
+def test_batch_sub_requests_share_the_id_of_the_batch(app) -> None:
+    payload = {"requests": [{"method": "GET", "path": "/rid"}, {"method": "GET", "path": "/rid"}]}
+    response = app.post_json("/v1/batch", payload, status=200)
+    rid = response.headers["X-Request-Id"]
+    assert [sub["body"] for sub in response.json["responses"]] == [{"request_id": rid}] * 2
