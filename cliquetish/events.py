@@ -38,6 +38,7 @@ __all__ = [
     "ResourceEvent",
     "ResourceRead",
     "includeme",
+    "listening",
     "notify_resource_event",
 ]
 
@@ -133,6 +134,13 @@ def _has_subscribers(registry: Any, event_classes: Iterable[type]) -> bool:
     return any(adapters.subscriptions((implementedBy(cls),), None) for cls in event_classes)
 
 
+def listening(registry: Any, action: ACTIONS) -> bool:
+    """True when a subscriber would hear events of ``action`` (to skip work otherwise)."""
+    if action is ACTIONS.READ:
+        return _has_subscribers(registry, (ResourceRead,))
+    return _has_subscribers(registry, (ResourceChanged, AfterResourceChanged))
+
+
 def _current_transaction(request: Any) -> Any:
     manager = getattr(request, "tm", None)
     if manager is None:
@@ -185,10 +193,7 @@ def notify_resource_event(
     without subscribers this does (and costs) almost nothing.
     """
     registry = request.registry
-    if action is ACTIONS.READ:
-        if not _has_subscribers(registry, (ResourceRead,)):
-            return
-    elif not _has_subscribers(registry, (ResourceChanged, AfterResourceChanged)):
+    if not listening(registry, action):
         return
     payload: dict[str, Any] = {
         "timestamp": timestamp,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from cliquetish.errors import ERRORS, http_error
-from cliquetish.events import ACTIONS, Impacted, notify_resource_event
+from cliquetish.events import ACTIONS, Impacted, listening, notify_resource_event
 from cliquetish.resource.http import (
     check_accept,
     check_content_type,
@@ -54,6 +54,12 @@ __all__ = ["Resource"]
 
 ID_FIELD = "id"
 MODIFIED_FIELD = "last_modified"
+def _deleted(old: list[Record], tombstones: list[Record]) -> list[dict[str, Any]]:
+    """``{"old": record}`` of each deleted record (its tombstone when it was not read)."""
+    by_id = {record[ID_FIELD]: record for record in old}
+    return [{"old": by_id.get(t[ID_FIELD], t)} for t in tombstones]
+
+
 class Resource(RecordViews):
     """A collection of records with the full CRUDL protocol. Open to everyone; see
     :class:`~cliquetish.resource.access.UserResource` and
@@ -275,11 +281,17 @@ class Resource(RecordViews):
             raise invalid("querystring", "_token", "Not supported when deleting")
         if "If-Match" in self.request.headers or "If-None-Match" in self.request.headers:
             check_preconditions(self.request, self.model.timestamp())
+        old = None
+        if listening(self.request.registry, ACTIONS.DELETE):
+            old, _ = self.model.get_records(query.filters, query.sorting, None, query.limit,
+                                            read_filter=read_filter)
         tombstones = self.model.delete_records(query.filters, query.sorting, query.limit,
                                                read_filter)
-        timestamp = self.model.timestamp()
         if tombstones:
-            self._notify(ACTIONS.DELETE, lambda: [{"old": t} for t in tombstones], timestamp)
+            timestamp = max(t[MODIFIED_FIELD] for t in tombstones)
+            self._notify(ACTIONS.DELETE, _deleted(old or [], tombstones), timestamp)
+        else:
+            timestamp = self.model.timestamp()
         data = [project(t, query.fields) for t in tombstones]
         response = self._respond({"data": data}, timestamp=timestamp)
         if len(tombstones) == query.limit:

@@ -109,7 +109,10 @@ def test_collection_delete_is_one_event(app) -> None:
     (event,) = RECORDER.of("changed")
     assert event.payload["uri"] == "/bookmarks"
     assert "bookmark_id" not in event.payload
-    assert {item["old"]["id"] for item in event.impacted_records} == {first["id"], second["id"]}
+    assert sorted(event.impacted_records, key=lambda item: item["old"]["id"]) == sorted(
+        [{"old": first}, {"old": second}], key=lambda item: item["old"]["id"])
+    assert event.payload["timestamp"] == int(app.get(BOOKMARKS, headers=ALICE)
+                                             .headers["ETag"].strip('"'))
 
 
 def test_read_events(app) -> None:
