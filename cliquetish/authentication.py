@@ -39,6 +39,7 @@ __all__ = [
     "BasicAuthPolicy",
     "Identity",
     "MultiAuthSecurityPolicy",
+    "SecurityDenialPredicate",
     "basic_credentials",
     "denied_view",
     "includeme",
@@ -234,18 +235,33 @@ def request_principals(request: Any) -> tuple[str, ...]:
     return tuple(principals)
 
 
+class SecurityDenialPredicate:
+    """View predicate ``security_denial=True``: the exception is Pyramid's refusal of a view's
+    ``permission=`` (an ``HTTPForbidden`` carrying the security policy's ``result``)."""
+
+    def __init__(self, value: bool, config: Configurator) -> None:
+        self.value = bool(value)
+
+    def text(self) -> str:
+        return f"security_denial = {self.value}"
+
+    phash = text
+
+    def __call__(self, context: Any, request: Any) -> bool:
+        return (getattr(context, "result", None) is not None) is self.value
+
+
 def denied_view(error: HTTPForbidden, request: Any) -> Any:
     """A view's ``permission=`` refused by Pyramid: 401 (errno 104/105, with the challenge)
-    for anonymous requests, 403 errno 121 otherwise. Errors already in the protocol's format
-    (raised by :func:`cliquetish.authorization.require`) pass unchanged."""
-    if getattr(error, "errno", None) is not None:
-        return error
+    for anonymous requests, 403 errno 121 otherwise. (A ``HTTPForbidden`` raised by a view
+    itself is left to the other exception views.)"""
     return unauthorized(request) if request.prefixed_userid is None else forbidden(request)
 
 
 def includeme(config: Configurator) -> None:
     """Install the security policy, the request properties and the view of refusals."""
     config.set_security_policy(MultiAuthSecurityPolicy(load_policies(config)))
-    config.add_exception_view(denied_view, context=HTTPForbidden)
+    config.add_view_predicate("security_denial", SecurityDenialPredicate)
+    config.add_exception_view(denied_view, context=HTTPForbidden, security_denial=True)
     config.add_request_method(request_prefixed_userid, "prefixed_userid", reify=True)
     config.add_request_method(request_principals, "principals", reify=True)

@@ -64,6 +64,13 @@ def edit(request: Any) -> dict[str, Any]:
     return {"edited": True}
 
 
+def refuse(request: Any) -> Any:
+    """Raises a bare HTTPForbidden itself (not a permission refusal)."""
+    from pyramid.httpexceptions import HTTPForbidden
+
+    raise HTTPForbidden()
+
+
 def make_auth_app(settings: Mapping[str, Any] | None = None) -> webtest.TestApp:
     """The test application with ``settings`` (unprefixed) over a known secret."""
     merged = {"userid_hmac_secret": SECRET, **(settings or {})}
@@ -79,4 +86,6 @@ def make_auth_app(settings: Mapping[str, Any] | None = None) -> webtest.TestApp:
     config.add_view(grant_read, route_name="grant", renderer="json", request_method="POST")
     config.add_route("edit", "/edit", factory=EditorsOnly)
     config.add_view(edit, route_name="edit", renderer="json", permission="edit")
+    config.add_route("refuse", "/refuse")
+    config.add_view(refuse, route_name="refuse")
     return webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost:80"})

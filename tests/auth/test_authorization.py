@@ -172,3 +172,8 @@ def test_view_without_acl_context_is_refused(backend_app):
     assert policy.authenticated_userid(None) is None
     assert policy.remember(None, "x") == []
     assert policy.forget(None) == []
+
+
+def test_forbidden_raised_by_a_view_stays_403(backend_app):
+    assert backend_app.get("/v1/refuse", status=403).json["errno"] == 121
+    assert backend_app.get("/v1/refuse", headers=ALICE, status=403).json["errno"] == 121
