@@ -10,7 +10,8 @@ them on each):
 * Records are JSON objects with a string ``id`` and an integer ``last_modified`` (epoch
   milliseconds). Records live in a ``(collection_id, parent_id)`` pair.
 * Timestamps: each write gives the record ``max(now_ms, collection_timestamp + 1)``, or a
-  client-supplied ``last_modified`` when it is greater than that; so the collection timestamp is
+  client-supplied ``last_modified`` when it is greater than that (an integer ``0 < t < 2**53``;
+  other values are ignored); so the collection timestamp is
   strictly increasing, even under concurrent writers in several processes, and is the largest
   ``last_modified`` of the pair (tombstones included). An empty pair's timestamp is the current
   time, and it stays stable when read again.
@@ -25,9 +26,16 @@ them on each):
 * Sorting (:class:`Sort`) follows one total order of JSON values, ascending:
   ``null < strings < numbers < booleans (false < true) < arrays < objects < missing``
   (PostgreSQL's jsonb order with missing fields last), descending being its exact reverse.
-  Listings always end with ``last_modified`` as tie-breaker (it is unique in a pair).
+  Listings always end with ``last_modified`` as tie-breaker (it is unique in a pair), appended
+  descending when ``sorting`` does not name it; an empty ``sorting`` is ``-last_modified``.
+  Strings compare by code point, numbers by value (``1 == 1.0``), arrays by length then
+  element by element, objects by number of keys then key by key
+  (:mod:`cliquetish.storage.evaluation` is the reference implementation).
 * Pagination is keyset: :class:`Keyset` holds the sort values of the last record of the previous
-  page and the backend returns the records strictly after it in the listing's order.
+  page and the backend returns the records strictly after it in the listing's order; a sort
+  field absent from ``Keyset.values`` counts as :data:`MISSING`.
+* Any JSON value is stored and returned verbatim, NUL characters and hostile field names
+  included.
 """
 
 from __future__ import annotations
