@@ -36,6 +36,7 @@ from cliquetish.resource.model import IdGenerator, Model, UUID4Generator
 from cliquetish.resource.patch import (
     JSON,
 )
+from cliquetish.resource.querystring import quoted
 from cliquetish.resource.records import RecordViews
 from cliquetish.resource.schema import (
     InvalidBody,
@@ -145,7 +146,7 @@ class Resource(RecordViews):
     def _object_id(self) -> str:
         object_id = self.request.matchdict["id"]
         if not self.setup.id_generator.match(object_id):
-            raise invalid("path", "id", f"Invalid record id {object_id!r}")
+            raise invalid("path", "id", f"Invalid record id {quoted(str(object_id))}")
         return object_id
 
     def _existing(self, object_id: str, permission: str) -> tuple[Record | None, Any]:
@@ -191,9 +192,8 @@ class Resource(RecordViews):
         details: dict[str, Any] = {"field": error.field}
         if existing.get(ID_FIELD) and self.can_read(existing[ID_FIELD]):
             details["existing"] = existing
-        return http_error(409, ERRORS.CONSTRAINT_VIOLATED,
-                          f"Conflict of field {error.field} on record {existing.get(ID_FIELD)}",
-                          details)
+        message = f"Another record has the same value of field {error.field}"
+        return http_error(409, ERRORS.CONSTRAINT_VIOLATED, message, details)
 
     def _record_body(self, record: Record, permissions: dict[str, list[str]] | None
                      ) -> dict[str, Any]:
@@ -238,7 +238,7 @@ class Resource(RecordViews):
         object_id = data.get(ID_FIELD) if isinstance(data, dict) else None
         if object_id is not None:
             if not isinstance(object_id, str) or not self.setup.id_generator.match(object_id):
-                raise invalid("body", "data.id", f"Invalid record id {object_id!r}")
+                raise invalid("body", "data.id", f"Invalid record id {quoted(str(object_id))}")
             existing = self.model.get_record(object_id)
             if existing is not None:
                 shown = self.authorize_record("read", object_id)

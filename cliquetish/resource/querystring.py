@@ -43,6 +43,7 @@ __all__ = [
     "parse_listing",
     "parse_sort",
     "parse_timestamp",
+    "quoted",
 ]
 
 ID_FIELD = "id"
@@ -123,7 +124,7 @@ def _is_small_number(text: str) -> bool:
     return text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS
 
 
-def _shown(raw: str) -> str:
+def quoted(raw: str) -> str:
     """``raw`` quoted for an error message, shortened when long."""
     return repr(raw if len(raw) <= 40 else raw[:40] + "...")
 
@@ -134,7 +135,7 @@ def parse_timestamp(name: str, raw: str) -> int:
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
     if not _is_small_number(text) or int(text) > MAX_TIMESTAMP:
-        raise QueryError(name, f"{_shown(raw)} is not a timestamp (a positive integer)")
+        raise QueryError(name, f"{quoted(raw)} is not a timestamp (a positive integer)")
     return int(text)
 
 
@@ -142,15 +143,15 @@ def parse_limit(raw: str, cap: int) -> int:
     """``_limit``: an integer of 1 or more (of any size), lowered to ``cap``."""
     text = raw.strip().lstrip("0")
     if not (text.isdigit() and text.isascii()):
-        raise QueryError("_limit", f"{_shown(raw)} is not a positive integer")
+        raise QueryError("_limit", f"{quoted(raw)} is not a positive integer")
     return cap if len(text) > MAX_DIGITS else min(int(text), cap)
 
 
 def _check_field_name(name: str, field_name: str, is_known_field: FieldCheck) -> None:
     if not field_name or any(not part for part in field_name.split(".")):
-        raise QueryError(name, f"{_shown(field_name)} is not a valid field name")
+        raise QueryError(name, f"{quoted(field_name)} is not a valid field name")
     if field_name not in BUILTIN_FIELDS and not is_known_field(field_name):
-        raise QueryError(name, f"unknown field {_shown(field_name)}")
+        raise QueryError(name, f"unknown field {quoted(field_name)}")
 
 
 def _split_operator(name: str) -> tuple[str, COMPARISON]:
@@ -168,7 +169,7 @@ def _list_value(
         value = parse_json_value(stripped)
         if isinstance(value, list):
             return value
-        raise QueryError(name, f"{_shown(raw)} is not a JSON array")
+        raise QueryError(name, f"{quoted(raw)} is not a JSON array")
     return [item_parser(item) for item in raw.split(",")]
 
 
@@ -197,7 +198,7 @@ def parse_filter(name: str, raw: str, is_known_field: FieldCheck) -> Filter:
     if operator is COMPARISON.HAS:
         flag = raw.strip().lower()
         if flag not in ("true", "false", "1", "0"):
-            raise QueryError(name, f"{_shown(raw)} is not a boolean (true or false)")
+            raise QueryError(name, f"{quoted(raw)} is not a boolean (true or false)")
         return Filter(field_name, flag in ("true", "1"), operator)
     if operator is COMPARISON.LIKE:
         return Filter(field_name, raw, operator)
@@ -221,7 +222,7 @@ def parse_sort(raw: str, is_known_field: FieldCheck) -> list[Sort]:
         field_name = text.lstrip("-+")
         _check_field_name("_sort", field_name, is_known_field)
         if field_name in seen:
-            raise QueryError("_sort", f"{_shown(field_name)} is given twice")
+            raise QueryError("_sort", f"{quoted(field_name)} is given twice")
         seen.add(field_name)
         sorting.append(Sort(field_name, direction))
     return with_tie_breaker(sorting)
