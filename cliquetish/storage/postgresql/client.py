@@ -104,6 +104,18 @@ def _check_idle_connections(engine: Engine) -> None:
             raise sqlalchemy.exc.DisconnectionError(str(error)) from error
 
 
+def _raise_backend_errors_outside_statements(engine: Engine) -> None:
+    """Driver errors of COMMIT and ROLLBACK (run by the zope transaction, outside
+    :meth:`PostgreSQLClient.connect`) are raised as :class:`BackendError` too, so a connection
+    lost at commit time answers 503 errno 201, not 500."""
+
+    @sqlalchemy.event.listens_for(engine, "handle_error")
+    def as_backend_error(context: Any) -> BaseException | None:
+        if context.statement is not None:  # statements: wrapped by backend_errors()
+            return None
+        return BackendError(context.original_exception)
+
+
 def _create_engine(url: str, pool_size: int, max_overflow: int, timeout: float) -> Engine:
     connect_timeout = max(2, int(round(timeout)))
     engine = sqlalchemy.create_engine(
@@ -121,6 +133,7 @@ def _create_engine(url: str, pool_size: int, max_overflow: int, timeout: float) 
         },
     )
     _check_idle_connections(engine)
+    _raise_backend_errors_outside_statements(engine)
     return engine
 
 
