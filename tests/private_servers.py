@@ -123,12 +123,15 @@ class PrivatePostgreSQL:
 
 
 class PrivateRedis:
-    """A throw-away ``redis-server`` on a free port, without persistence."""
+    """A throw-away ``redis-server`` on a free port, without persistence (``persistent=True``:
+    an append-only file synced at every write, so a restart keeps every acknowledged write)."""
 
-    def __init__(self) -> None:
+    def __init__(self, persistent: bool = False) -> None:
         self.port = free_port()
         self.folder = Path(tempfile.mkdtemp(prefix="cliquetish-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
+        self.persistence = ["--appendonly", "yes", "--appendfsync", "always"] if persistent \
+            else ["--appendonly", "no"]
 
     @property
     def url(self) -> str:
@@ -139,7 +142,7 @@ class PrivateRedis:
         """Start the server and wait until it accepts connections."""
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
+             *self.persistence, "--dir", str(self.folder)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         _wait_until(lambda: _listening(self.port), "Redis start")
