@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from cornice import Service
 from pyramid.httpexceptions import (
-    HTTPForbidden,
     HTTPLengthRequired,
     HTTPNotFound,
     HTTPNotModified,
+    HTTPTooManyRequests,
     HTTPUnauthorized,
 )
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -42,7 +42,7 @@ def error_app(settings=None):
             "readonly": ReadonlyError("nope"),
             "length": HTTPLengthRequired(),
             "unauthorized": HTTPUnauthorized(headers={"WWW-Authenticate": 'Basic realm="x"'}),
-            "forbidden": HTTPForbidden(),
+            "busy": HTTPTooManyRequests(),
             "not-modified": HTTPNotModified(),
             "view-404": HTTPNotFound("No such bookmark"),
             "ours": http_error(404, 110, "Record abc not found"),
@@ -111,7 +111,7 @@ def test_other_http_errors_keep_status_and_headers_with_our_body(app) -> None:
     unauthorized = app.get("/v1/raise/unauthorized", status=401)
     assert unauthorized.json["errno"] == 104
     assert unauthorized.headers["WWW-Authenticate"] == 'Basic realm="x"'
-    assert app.get("/v1/raise/forbidden", status=403).json["errno"] == 121
+    assert app.get("/v1/raise/busy", status=429).json["errno"] == 117
 
 
 def test_a_404_raised_by_a_view_keeps_its_message_and_is_not_redirected(app) -> None:
