@@ -20,7 +20,9 @@ def _rps(figures: dict[str, Any] | None) -> float | None:
 def _p50(figures: dict[str, Any]) -> str:
     """p50 in ms, or why there is none (no answer came back within the run)."""
     if not figures["answered"]:
-        return f"no answer in {figures['duration_seconds']:g} s"
+        lone = figures.get("lone_request_ms")
+        alone = f" (one request alone: {lone:,.0f} ms)" if lone else ""
+        return f"no answer in {figures['duration_seconds']:g} s{alone}"
     return f"{figures['p50_ms']:.2f}"
 
 
