@@ -46,7 +46,7 @@ SEED_AGE_MS = 3_600_000
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=10, help="seconds per workload")
+    parser.add_argument("--duration", type=float, default=8, help="seconds per workload")
     parser.add_argument("--warmup", type=float, default=1, help="untimed seconds before each")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -138,6 +138,8 @@ def timed_load(bench: Bench, workload: Workload, args: argparse.Namespace,
         result.extra.update(app_cpu_ms_per_answer=round(1000 * app_cpu / result.answered, 3),
                             db_cpu_ms_per_answer=round(1000 * db_cpu / result.answered, 3))
     elif spec.method == "GET" and "{id}" not in spec.path:  # too slow: time one alone
+        ctx.system.wait_idle()
+        time.sleep(0.5)
         started = time.monotonic()
         answer = call(ctx.system.port, spec.method, spec.path, timeout=120)
         expect(answer.status == spec.ok_status, "lone request failed", answer)
@@ -149,6 +151,17 @@ def timed_load(bench: Bench, workload: Workload, args: argparse.Namespace,
         expect(counted <= added <= counted + args.connections,
                f"{added} records added for {counted} answers 201")
     return result
+
+
+def summary(result: LoadResult) -> str:
+    """One line of figures."""
+    if not result.answered:
+        return (f"no answer in {result.duration_seconds:g} s; one request alone took "
+                f"{result.extra.get('lone_request_ms', 'n/a')} ms")
+    return (f"{result.ok_per_second:,.0f} ok req/s, {result.error_percent:.2f} % errors, "
+            f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, "
+            f"RSS {result.peak_rss_mib:.0f} MiB, CPU {result.extra['app_cpu_ms_per_answer']:.2f}"
+            f" + {result.extra['db_cpu_ms_per_answer']:.2f} ms")
 
 
 def run_workloads(benches: list[Bench], names: list[str], args: argparse.Namespace,
@@ -171,11 +184,7 @@ def run_workloads(benches: list[Bench], names: list[str], args: argparse.Namespa
                 if workload.writes:
                     bench.ctx.exact_newest = False
             run[key].setdefault(system.name, {})[name] = result.as_dict()
-            print(f"  {label}: {result.ok_per_second:,.0f} ok req/s, "
-                  f"{result.error_percent:.2f} % errors, p50 {result.p50_ms:.2f} ms, "
-                  f"p99 {result.p99_ms:.2f} ms, RSS {result.peak_rss_mib:.0f} MiB, "
-                  f"CPU {result.extra['app_cpu_ms_per_answer']:.2f} + "
-                  f"{result.extra['db_cpu_ms_per_answer']:.2f} ms", flush=True)
+            print(f"  {label}: {summary(result)}", flush=True)
 
 
 @contextmanager

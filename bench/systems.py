@@ -15,6 +15,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,22 @@ class System:
                 cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
                                (self.database,))
                 return [row[0] for row in cursor.fetchall()]
+        finally:
+            connection.close()
+
+    def wait_idle(self, timeout_seconds: float = 120.0) -> None:
+        """Wait until no statement runs on the system's database (requests left over by a
+        stopped load finish first)."""
+        deadline = time.monotonic() + timeout_seconds
+        connection = connect("postgres")
+        try:
+            with connection.cursor() as cursor:
+                while time.monotonic() < deadline:
+                    cursor.execute("SELECT count(*) FROM pg_stat_activity "
+                                   "WHERE datname = %s AND state = 'active'", (self.database,))
+                    if cursor.fetchone()[0] == 0:
+                        return
+                    time.sleep(0.2)
         finally:
             connection.close()
 
