@@ -162,14 +162,15 @@ def http_exception_view(error: HTTPException, request: Request) -> Response:
 
     Statuses under 400 (redirects, 304) and errors already in our format pass unchanged.
     """
-    if error.code < 400 or _is_ours(error):
+    status = error.status_code  # the status line: some classes (cornice's) change it
+    if status < 400 or _is_ours(error):
         return error
     if getattr(request, "errors", None):
-        request.errors.status = error.code
+        request.errors.status = status
         response = json_error_handler(request)
     else:
         detail = error.detail if isinstance(error.detail, str) else None
-        response = http_error(status_map.get(error.code, type(error)), message=detail)
+        response = http_error(status_map.get(status, type(error)), message=detail)
     for name, value in error.headerlist:
         if name.lower() not in _BODY_HEADERS:
             response.headerlist.append((name, value))

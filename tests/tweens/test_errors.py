@@ -118,3 +118,52 @@ def broken_tween_factory(handler, registry):
         raise RuntimeError("tween bug")
 
     return broken_tween
+
+
+class Teapot(Exception):
+    """An application exception whose exception view is itself broken."""
+
+
+def broken_exception_view(error, request):
+    raise ValueError("the exception view has a bug")
+
+
+def teapot_tween_factory(handler, registry):
+    def teapot_tween(request):
+        raise Teapot()
+
+    return teapot_tween
+
+
+def test_a_broken_exception_view_falls_back_to_the_plain_500(caplog) -> None:
+    from cliquetish import tweens
+
+    def configure(config):
+        config.add_exception_view(broken_exception_view, context=Teapot)
+        config.add_tween("tests.tweens.test_errors.teapot_tween_factory",
+                         under=tweens.ERRORS, over=tweens.END_OF_SERVICE)
+
+    response = build_app(configure=configure).get("/v1/", status=500)
+    assert response.json["errno"] == 999
+    assert any(r.getMessage() == "Exception view failed" for r in caplog.records)
+
+
+def test_known_exceptions_raised_outside_the_views_still_get_their_answer() -> None:
+    from cliquetish import tweens
+
+    def configure(config):
+        config.add_tween("tests.tweens.test_errors.backend_down_tween_factory",
+                         under=tweens.ERRORS, over=tweens.END_OF_SERVICE)
+
+    response = build_app(configure=configure).get("/v1/", status=503)
+    assert response.json["errno"] == 201
+    assert response.headers["Retry-After"] == "30"
+
+
+def backend_down_tween_factory(handler, registry):
+    from cliquetish.storage.exceptions import BackendError
+
+    def backend_down_tween(request):
+        raise BackendError(ConnectionError("down"))
+
+    return backend_down_tween

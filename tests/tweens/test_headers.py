@@ -114,3 +114,30 @@ def test_a_preflight_has_an_empty_body_and_no_content_type(app) -> None:
                                             "Access-Control-Request-Method": "GET"})
     assert response.body == b""
     assert "Content-Type" not in response.headers
+
+
+def test_cors_adds_origin_to_an_existing_vary() -> None:
+    from tests.tweens.apps import add_plain_view
+
+    def vary_view(request):
+        request.response.headers["Vary"] = "Accept"
+        return {"ok": True}
+
+    app = build_app(configure=lambda config: add_plain_view(
+        config, "vary", "/vary", vary_view, renderer="json"))
+    response = app.get("/v1/vary", headers={"Origin": ORIGIN})
+    assert response.headers["Vary"] == "Accept, Origin"
+
+
+def test_readonly_error_only_concerns_writes() -> None:
+    from pyramid.request import Request
+
+    from cliquetish.tweens.readonly import readonly_error
+
+    registry = build_app({"readonly": "true"}).app.registry
+    request = Request.blank("/v1/things", method="GET")
+    request.registry = registry
+    assert readonly_error(request) is None
+    request = Request.blank("/v1/things", method="PATCH")
+    request.registry = registry
+    assert readonly_error(request).json_body["errno"] == 115

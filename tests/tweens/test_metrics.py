@@ -38,6 +38,19 @@ def test_a_timer_and_a_counter_per_view(statsd_server) -> None:
     assert received(statsd_server, 2)[1] == "api.view.unmatched.GET.404:1|c"
 
 
+def test_a_view_raising_is_counted_as_500(statsd_server) -> None:
+    from tests.tweens.apps import add_plain_view
+
+    def explode(request):
+        raise RuntimeError("boom")
+
+    port = statsd_server.getsockname()[1]
+    app = build_app({"statsd_url": f"udp://127.0.0.1:{port}"}, lambda config: add_plain_view(
+        config, "explode", "/explode", explode))
+    app.get("/v1/explode", status=500)
+    assert received(statsd_server, 2)[1] == "cliquetish.view.explode.GET.500:1|c"
+
+
 def test_the_utility_is_a_no_op_without_statsd_url() -> None:
     app = build_app()
     metrics = app.app.registry.getUtility(IMetrics)

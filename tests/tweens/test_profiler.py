@@ -27,3 +27,35 @@ def test_no_profiler_by_default(tmp_path) -> None:
     assert not isinstance(app.app, ProfilerMiddleware)
     app.get("/v1/", status=200)
     assert list(tmp_path.iterdir()) == []
+
+
+class ClosingBody:
+    """A WSGI body that must be closed."""
+
+    def __init__(self):
+        self.closed = False
+
+    def __iter__(self):
+        yield b"hello "
+        yield b"world"
+
+    def close(self):
+        self.closed = True
+
+
+def test_the_profiler_consumes_and_closes_the_body(tmp_path) -> None:
+    body = ClosingBody()
+
+    def wsgi_app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return body
+
+    middleware = ProfilerMiddleware(wsgi_app, str(tmp_path))
+    statuses = []
+    result = middleware({"REQUEST_METHOD": "GET", "PATH_INFO": "/"},
+                        lambda status, headers: statuses.append(status))
+    assert result == [b"hello ", b"world"]
+    assert body.closed
+    assert statuses == ["200 OK"]
+    [profile] = tmp_path.iterdir()
+    assert profile.name.startswith("GET.root.")

@@ -152,3 +152,71 @@ def test_the_ini_can_select_the_json_formatter(tmp_path) -> None:
     document = json.loads(log_through_ini(ini))
     assert document["Type"] == "request.summary"
     assert document["Fields"] == {"path": "/v1/", "code": 200}
+
+
+def test_summary_names_the_authenticated_user(caplog) -> None:
+    from cliquetish.testing import make_app
+
+    app = make_app()
+    caplog.set_level(logging.INFO, logger="cliquetish.request")
+    app.get("/v1/", headers=auth_headers("alice", "secret"), status=200)
+    [record] = summaries(caplog)
+    assert record.fields["uid"].startswith("basicauth:")
+
+
+class BrokenPolicy:
+    """A security policy failing on every call (a backend down, say)."""
+
+    def authenticated_userid(self, request):
+        raise ConnectionError("policy backend down")
+
+    identity = authenticated_userid
+
+    def permits(self, request, context, permission):
+        return True
+
+
+def test_a_failing_policy_does_not_lose_the_summary(caplog) -> None:
+    def configure(config):
+        config.set_security_policy(BrokenPolicy())
+        add_plain_view(config, "ok", "/ok", lambda request: {"ok": True}, renderer="json")
+
+    app = build_app(configure=configure)
+    caplog.set_level(logging.DEBUG, logger="cliquetish")
+    app.get("/v1/ok", headers=auth_headers(), status=200)
+    [record] = summaries(caplog)
+    assert record.fields["uid"] is None
+    assert record.fields["code"] == 200
+
+
+def test_an_exception_escaping_the_pipeline_is_still_summarised(caplog) -> None:
+    from cliquetish import tweens
+
+    def configure(config):
+        config.add_tween("tests.tweens.test_request_log.failing_tween_factory",
+                         under=tweens.REQUEST_LOG, over=tweens.SECURITY_HEADERS)
+
+    app = build_app(configure=configure)
+    caplog.set_level(logging.INFO, logger="cliquetish.request")
+    with pytest.raises(RuntimeError, match="outer tween bug"):
+        app.get("/v1/")
+    [record] = summaries(caplog)
+    assert record.fields["code"] == 500
+
+
+def failing_tween_factory(handler, registry):
+    def failing_tween(request):
+        raise RuntimeError("outer tween bug")
+
+    return failing_tween
+
+
+def test_current_request_id_outside_a_request() -> None:
+    from cliquetish.logs import current_request_id
+
+    assert current_request_id() is None
+    token = request_id_var.set("abc")
+    try:
+        assert current_request_id() == "abc"
+    finally:
+        request_id_var.reset(token)

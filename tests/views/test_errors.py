@@ -46,6 +46,7 @@ def error_app(settings=None):
             "not-modified": HTTPNotModified(),
             "view-404": HTTPNotFound("No such bookmark"),
             "ours": http_error(404, 110, "Record abc not found"),
+            "ours-405": http_error(405, 115, "Not here", headers={"Allow": "GET"}),
         }
         for name, exception in routes.items():
             add_plain_view(config, name, f"/raise/{name}", raising(exception))
@@ -56,6 +57,12 @@ def error_app(settings=None):
         echo.add_view("POST", lambda r: {"ok": True}, content_type="application/json",
                       renderer="json")
         config.add_cornice_service(echo)
+        plain = Service(name="plain", path="/plain", permission=NO_PERMISSION_REQUIRED)
+        plain.add_view("POST", lambda r: {"ok": True}, content_type="application/json",
+                       renderer="json")
+        config.add_cornice_service(plain)
+        add_plain_view(config, "with-param", "/with-param", lambda r: {"ok": True},
+                       renderer="json", request_param="token")
 
     return build_app(settings, configure)
 
@@ -148,6 +155,25 @@ def test_unsupported_content_type_is_415_json(app) -> None:
     assert body["code"] == 415
     assert body["details"][0]["name"] == "Content-Type"
     app.post_json("/v1/echo", {"a": 1}, status=200)
+
+
+def test_our_405_passes_unchanged(app) -> None:
+    response = app.get("/v1/raise/ours-405", status=405)
+    assert response.json["message"] == "Not here"
+    assert response.headers["Allow"] == "GET"
+
+
+def test_a_view_predicate_other_than_the_method_is_404(app) -> None:
+    assert app.get("/v1/with-param", status=404).json["errno"] == 111
+    assert app.get("/v1/with-param?token=1", status=200).json == {"ok": True}
+
+
+def test_cornice_errors_of_services_without_our_handler_get_our_body(app) -> None:
+    response = app.post("/v1/plain", "a=b", headers={"Content-Type": "text/plain"}, status=415)
+    body = response.json
+    assert body["code"] == 415
+    assert body["errno"] == 107
+    assert body["details"][0]["name"] == "Content-Type"
 
 
 def test_url_that_is_not_utf8_is_400(app) -> None:
