@@ -95,9 +95,17 @@ class ClassicFormatter(logging.Formatter):
         super().__init__(fmt or self.default_format, datefmt, style, **kwargs)  # type: ignore[arg-type]
 
     def format(self, record: logging.LogRecord) -> str:
+        had_rid = "rid" in record.__dict__
+        saved = record.__dict__.get("rid")
         rid = _record_rid(record)
         record.rid = rid if rid is not None else "-"
-        line = super().format(record)
+        try:
+            line = super().format(record)
+        finally:  # other handlers see the record as it was
+            if had_rid:
+                record.rid = saved
+            else:
+                del record.rid
         fields = getattr(record, "fields", None)
         if fields:
             pairs = " ".join(f"{key}={_classic_value(value)}" for key, value in fields.items())

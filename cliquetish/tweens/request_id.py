@@ -52,7 +52,7 @@ def request_id_tween_factory(
             response = handler(request)
         finally:
             request_id_var.reset(token)
-        response.headers[HEADER] = rid
+        response.headerlist.append((HEADER, rid))  # nobody else sets it: no need to replace
         return response
 
     return request_id_tween

@@ -29,10 +29,11 @@ def security_headers_tween_factory(
 
     def security_headers_tween(request: Request) -> Any:
         response = handler(request)
-        headers = response.headers
+        headerlist = response.headerlist
+        present = {name.lower() for name, _ in headerlist}
         for name, value in SECURITY_HEADERS:
-            if name not in headers:
-                headers[name] = value
+            if name.lower() not in present:
+                headerlist.append((name, value))
         return response
 
     return security_headers_tween

@@ -220,3 +220,12 @@ def test_current_request_id_outside_a_request() -> None:
         assert current_request_id() == "abc"
     finally:
         request_id_var.reset(token)
+
+
+def test_the_classic_formatter_leaves_the_record_as_it_was() -> None:
+    record = make_record({"code": 200})
+    ClassicFormatter().format(record)
+    assert not hasattr(record, "rid")
+    record.rid = None
+    ClassicFormatter().format(record)
+    assert record.rid is None
