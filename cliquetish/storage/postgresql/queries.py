@@ -104,8 +104,32 @@ def _range_sql(flt: Filter, params: Params) -> str:
         column, bound = _column_sql(flt.field, params, flt.value)
         return f"({column} {operator} {bound})"
     x = value_sql(flt.field, params)
-    kind = params.add(ev.json_type(flt.value))
-    return f"(jsonb_typeof({x}) = {kind} AND {_typed_compare(x, flt.value, operator, params)})"
+    compare = _typed_compare(x, flt.value, operator, params)
+    guard = _type_range_guard(x, flt.value, operator)
+    if guard is None:
+        guard = f"jsonb_typeof({x}) = {params.add(ev.json_type(flt.value))}"
+    return f"({guard} AND {compare})"
+
+
+def _type_range_guard(x: str, value: Any, operator: str) -> str | None:
+    """The type guard of a range as a range on ``x`` itself, when jsonb's order allows one.
+
+    jsonb orders ``null < strings < numbers < booleans < arrays < objects`` (an empty array
+    extracted at top level sorts below ``null``). ``x > n`` or ``x >= n`` for a number ``n``
+    already excludes nulls and strings, so ``x < false`` keeps the numbers; booleans are
+    exactly ``false ..= true``. Written this way the planner estimates the range with the
+    expression's statistics (the sort index gives them) instead of guessing the selectivity
+    of ``jsonb_typeof(...)``. None: no such bound (numbers below a value, strings, ...).
+    """
+    if isinstance(value, bool):
+        return f"({x} >= {_FALSE} AND {x} <= {_TRUE})"
+    if isinstance(value, int | float) and operator in (">", ">="):
+        return f"({x} < {_FALSE})"
+    return None
+
+
+_FALSE = "CAST('false' AS jsonb)"
+_TRUE = "CAST('true' AS jsonb)"
 
 
 def _containable(field: str, values: Sequence[Any]) -> bool:
