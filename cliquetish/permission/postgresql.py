@@ -8,21 +8,37 @@ statement (two for a replacement) on the shared client of
 :mod:`cliquetish.storage.postgresql.client`: inside a request it runs in the request's
 transaction, so an aborted request leaves no entry behind, and a PostgreSQL storage on the same
 database can join these tables inside its listing queries.
+
+User principals are read on most requests, and change rarely: :meth:`Permission.get_user_principals`
+keeps them per process for :data:`PRINCIPALS_CACHE_SECONDS` (see :class:`PrincipalsCache`). A
+change made through this backend is seen at once by the process that made it; other processes
+see it within that delay.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy
+from sqlalchemy.engine import Engine
 
 from cliquetish.permission import PermissionBase, Permissions
 from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client
 from cliquetish.storage.postgresql.migrations import apply_migrations
+from cliquetish.undo import active_transaction
 
-__all__ = ["SCHEMA_FOLDER", "Permission", "escape_like", "load_from_config"]
+__all__ = [
+    "PRINCIPALS_CACHE_SECONDS",
+    "SCHEMA_FOLDER",
+    "Permission",
+    "PrincipalsCache",
+    "escape_like",
+    "load_from_config",
+]
 
 SCHEMA_FOLDER = Path(__file__).parent / "schema"
 """Numbered schema files (``001_initial.sql``, ...), applied in order by ``migrate``."""
@@ -92,11 +108,93 @@ DELETE_OBJECTS = _sql(
 FLUSH = (_sql("DELETE FROM access_control_entries"), _sql("DELETE FROM user_principals"))
 
 
+PRINCIPALS_CACHE_SECONDS = 2.0
+"""How long a process keeps a user's principals read from the database."""
+
+
+class PrincipalsCache:
+    """Users' principals read from one database, kept per process for a short time.
+
+    Shared by every backend on the same engine, so a change made through any of them in this
+    process drops the user's entry at once (and again after the change commits). A transaction
+    that changed principals reads them from the database until it ends (it sees its own
+    uncommitted writes, which must not be cached); a read that started before a change is not
+    kept.
+    """
+
+    def __init__(self, seconds: float = PRINCIPALS_CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, frozenset[str]]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str) -> tuple[frozenset[str] | None, int]:
+        """The fresh cached principals (or None) and the generation to pass to :meth:`put`."""
+        with self._lock:
+            entry = self._entries.get(user_id)
+            if entry is not None and entry[0] > time.monotonic():
+                return entry[1], self._generation
+            return None, self._generation
+
+    def put(self, user_id: str, principals: frozenset[str], generation: int) -> None:
+        """Keep ``principals`` unless something changed since ``generation`` was read."""
+        with self._lock:
+            if generation == self._generation:
+                self._entries[user_id] = (time.monotonic() + self.seconds, principals)
+
+    def invalidate(self, user_id: str | None = None) -> None:
+        """Forget one user's principals (everyone's when ``user_id`` is None)."""
+        with self._lock:
+            self._generation += 1
+            if user_id is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(user_id, None)
+
+
+_CACHES: dict[Engine, PrincipalsCache] = {}
+_CACHES_LOCK = threading.Lock()
+
+
+def principals_cache(engine: Engine) -> PrincipalsCache:
+    """The principals cache of ``engine`` (one per database and process)."""
+    with _CACHES_LOCK:
+        cache = _CACHES.get(engine)
+        if cache is None:
+            cache = _CACHES[engine] = PrincipalsCache()
+        return cache
+
+
 class Permission(PermissionBase):
     """Access-control entries and user principals in two PostgreSQL tables."""
 
     def __init__(self, client: PostgreSQLClient) -> None:
         self.client = client
+        self.principals_cache = principals_cache(client.engine)
+
+    def _principals_changed(self, user_id: str | None) -> None:
+        """Drop the cached principals now, and again once the change is committed; the
+        writing transaction reads them from the database from now on."""
+        cache = self.principals_cache
+        cache.invalidate(user_id)
+        txn = active_transaction(self.client.transaction_manager)
+        if txn is None:
+            return
+        marker = (self.client.engine, "principals changed")
+        try:
+            txn.data(marker)
+        except KeyError:
+            txn.set_data(marker, True)
+            txn.addAfterCommitHook(lambda _ok: cache.invalidate())
+
+    def _principals_changed_in_transaction(self) -> bool:
+        txn = active_transaction(self.client.transaction_manager)
+        if txn is None:
+            return False
+        try:
+            return bool(txn.data((self.client.engine, "principals changed")))
+        except KeyError:
+            return False
 
     def _execute(self, statement: sqlalchemy.TextClause, **params: Any) -> Any:
         with self.client.connect() as connection:
@@ -115,6 +213,7 @@ class Permission(PermissionBase):
         with self.client.connect() as connection:
             for statement in FLUSH:
                 connection.execute(statement)
+        self._principals_changed(None)
 
     def ping(self) -> bool:
         """True when the server answers (on a connection of its own); never raises."""
@@ -123,14 +222,24 @@ class Permission(PermissionBase):
     def add_user_principal(self, user_id: str, principal: str) -> None:
         """Give ``user_id`` the extra principal."""
         self._write(ADD_USER_PRINCIPAL, user_id=user_id, principal=principal)
+        self._principals_changed(user_id)
 
     def remove_user_principal(self, user_id: str, principal: str) -> None:
         """Take the extra principal away."""
         self._write(REMOVE_USER_PRINCIPAL, user_id=user_id, principal=principal)
+        self._principals_changed(user_id)
 
     def get_user_principals(self, user_id: str) -> set[str]:
-        """The extra principals of ``user_id``."""
-        return {row[0] for row in self._execute(GET_USER_PRINCIPALS, user_id=user_id)}
+        """The extra principals of ``user_id`` (kept per process for a short time, see
+        :class:`PrincipalsCache`)."""
+        if self._principals_changed_in_transaction():
+            return {row[0] for row in self._execute(GET_USER_PRINCIPALS, user_id=user_id)}
+        cached, generation = self.principals_cache.get(user_id)
+        if cached is not None:
+            return set(cached)
+        principals = {row[0] for row in self._execute(GET_USER_PRINCIPALS, user_id=user_id)}
+        self.principals_cache.put(user_id, frozenset(principals), generation)
+        return principals
 
     def add_principal_to_ace(self, object_id: str, permission: str, principal: str) -> None:
         """Add one entry."""
