@@ -209,9 +209,18 @@ class Resource(RecordViews):
         setup = self.setup
         query = listing_query(self.request.GET.items(), self.is_known_field,
                               setup.default_sort, setup.page_size)
+        scope = token_scope(self.name, self.parent_id, self.user_id, query.scope)
+        headers = self.request.headers
+        if self.request.method == "GET" and not (
+            "If-Match" in headers or "If-None-Match" in headers
+        ):  # the usual listing: the page and the timestamp in one read
+            keyset = page_keyset(setup.token_secret, scope, query)
+            fetched, timestamp = self.model.get_records_and_timestamp(
+                query.filters, query.sorting, keyset, query.limit + 1, query.include_deleted,
+                read_filter)
+            return self._listing_response(fetched, query, scope, timestamp)
         timestamp = self.model.timestamp()
         check_preconditions(self.request, timestamp)
-        scope = token_scope(self.name, self.parent_id, self.user_id, query.scope)
         keyset = page_keyset(setup.token_secret, scope, query)
         if self.request.method == "HEAD":
             _, total = self.model.get_records(query.filters, query.sorting, None, 0,
@@ -221,6 +230,11 @@ class Resource(RecordViews):
             return response
         fetched, _ = self.model.get_records(query.filters, query.sorting, keyset,
                                             query.limit + 1, query.include_deleted, read_filter)
+        return self._listing_response(fetched, query, scope, timestamp)
+
+    def _listing_response(self, fetched: list[Record], query: Any, scope: str, timestamp: int
+                          ) -> Any:
+        setup = self.setup
         page = Page(fetched, query, setup.token_secret, scope)
         self._notify(ACTIONS.READ, lambda: [{"new": r} for r in page.records], timestamp)
         data = [project(record, query.fields) for record in page.records]

@@ -116,6 +116,22 @@ class Model:
             read_filter=read_filter, count=count,
         )
 
+    def get_records_and_timestamp(
+        self,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination: Keyset | None = None,
+        limit: int | None = None,
+        include_deleted: bool = False,
+        read_filter: ReadFilter | None = None,
+    ) -> tuple[list[Record], int]:
+        """A page of records and the collection timestamp, read together."""
+        return self.storage.get_all_with_timestamp(
+            self.collection_id, self.parent_id, filters=filters, sorting=sorting,
+            pagination_rules=pagination, limit=limit, include_deleted=include_deleted,
+            read_filter=read_filter,
+        )
+
     def get_record(self, object_id: str) -> Record | None:
         """The live record, or None."""
         try:

@@ -292,3 +292,27 @@ class StorageBase:
         ``None``.
         """
         raise NotImplementedError
+
+    def get_all_with_timestamp(
+        self,
+        collection_id: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination_rules: Keyset | None = None,
+        limit: int | None = None,
+        include_deleted: bool = False,
+        read_filter: ReadFilter | None = None,
+    ) -> tuple[list[Record], int]:
+        """A page of :meth:`get_all` and the pair's :meth:`collection_timestamp`.
+
+        What a listing answers, read together: a backend may do it in one round trip (the
+        PostgreSQL storage reads both in one statement). By default, the two calls.
+        """
+        timestamp = self.collection_timestamp(collection_id, parent_id)
+        records, _ = self.get_all(
+            collection_id, parent_id, filters=filters, sorting=sorting,
+            pagination_rules=pagination_rules, limit=limit, include_deleted=include_deleted,
+            read_filter=read_filter,
+        )
+        return records, timestamp

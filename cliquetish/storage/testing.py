@@ -19,6 +19,7 @@ import time
 import transaction
 
 from cliquetish.storage import (
+    COMPARISON,
     Filter,
     Keyset,
     ModifiedMeanwhileError,
@@ -181,6 +182,21 @@ class StorageContractTests(ListingContractTests):
         self.assertLessEqual(abs(stamp - before), 60_000)
         self.assertEqual(self.storage.collection_timestamp(COLLECTION, "/users/nobody"), stamp)
         self.assertGreater(self.create(parent="/users/nobody")["last_modified"], stamp)
+
+    def test_listing_with_timestamp_reads_both_together(self) -> None:
+        pair = (COLLECTION, "/users/fresh")
+        empty, stamp = self.storage.get_all_with_timestamp(*pair, limit=5)
+        self.assertEqual(empty, [])
+        self.assertEqual(stamp, self.storage.collection_timestamp(*pair))
+        self.assertEqual(self.storage.get_all_with_timestamp(*pair)[1], stamp)
+        created = [self.create(parent=pair[1], i=i) for i in range(3)]
+        records, stamp = self.storage.get_all_with_timestamp(
+            *pair, filters=[Filter("i", 1, COMPARISON.MIN)], sorting=[Sort("i", -1)], limit=1)
+        self.assertEqual(records, [created[2]])
+        self.assertEqual(stamp, created[-1]["last_modified"])
+        nothing, stamp = self.storage.get_all_with_timestamp(
+            *pair, filters=[Filter("i", 9, COMPARISON.MIN)])
+        self.assertEqual((nothing, stamp), ([], created[-1]["last_modified"]))
 
     def test_client_last_modified_is_kept_only_when_it_moves_forward(self) -> None:
         future = int(time.time() * 1000) + 3_600_000

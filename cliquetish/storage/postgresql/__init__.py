@@ -280,6 +280,32 @@ class PostgreSQLStorage(StorageBase):
                 ).scalar_one()
         return [_row_record(*row) for row in rows], total
 
+    def get_all_with_timestamp(
+        self,
+        collection_id: str,
+        parent_id: str,
+        filters: Sequence[Filter] = (),
+        sorting: Sequence[Sort] = (),
+        pagination_rules: Keyset | None = None,
+        limit: int | None = None,
+        include_deleted: bool = False,
+        read_filter: ReadFilter | None = None,
+    ) -> tuple[list[Record], int]:
+        """A page and the pair's timestamp in one statement (see
+        :meth:`StorageBase.get_all_with_timestamp`). An empty page, or an unknown pair, reads
+        the timestamp with :meth:`collection_timestamp` after it."""
+        params = Params(**self._pair(collection_id, parent_id))
+        applied = ev.listing_sort(sorting)
+        where = self._where(params, filters, pagination_rules, include_deleted, read_filter,
+                            applied)
+        statement = sql.LIST_WITH_TIMESTAMP.format(where=where, order=order_sql(applied, params),
+                                                   limit=self._limit(params, limit))
+        rows = self._execute(statement, params.values)
+        stamp = rows[0][3] if rows else None
+        if stamp is None:
+            stamp = self.collection_timestamp(collection_id, parent_id)
+        return [_row_record(oid, modified, text) for oid, modified, text, _ in rows], int(stamp)
+
     # Query parts
     @staticmethod
     def _limit(params: Params, limit: int | None) -> str:

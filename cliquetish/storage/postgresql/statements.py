@@ -18,6 +18,7 @@ __all__ = [
     "FLUSH",
     "GET",
     "LIST",
+    "LIST_WITH_TIMESTAMP",
     "LOCK_PAIR",
     "PURGE",
     "UNIQUE_CONFLICT",
@@ -133,6 +134,11 @@ WHERE {_PAIR} AND id = :object_id AND NOT deleted"""
 
 LIST = """SELECT id, last_modified, CAST(data AS text) FROM records
 WHERE {where} ORDER BY {order} {limit}"""
+
+LIST_WITH_TIMESTAMP = f"""SELECT id, last_modified, CAST(data AS text),
+    (SELECT last_modified FROM timestamps WHERE {_PAIR}) AS collection_timestamp FROM records
+WHERE {{where}} ORDER BY {{order}} {{limit}}"""
+"""A page and, on each row, the pair's timestamp (an uncorrelated subquery, read once)."""
 
 COUNT = "SELECT count(*) FROM records WHERE {where}"
 
