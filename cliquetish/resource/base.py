@@ -88,6 +88,7 @@ class Resource(RecordViews):
             request.storage, setup.name, self.parent_id, permission=request.permission,
             object_uri_prefix=setup.object_uri_prefix,
             unique_fields=setup.schema.unique_fields,
+            record_permissions=bool(self.permission_names),
         )
 
     # Hooks

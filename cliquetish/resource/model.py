@@ -81,6 +81,7 @@ class Model:
         permission: Any = None,
         object_uri_prefix: str = "",
         unique_fields: Sequence[str] = (),
+        record_permissions: bool = False,
     ) -> None:
         self.storage = storage
         self.collection_id = collection_id
@@ -89,6 +90,8 @@ class Model:
         self.object_uri_prefix = object_uri_prefix
         self.unique_fields = tuple(unique_fields)
         self.conditional = supports_conditional_writes(storage)
+        self.record_permissions = record_permissions and permission is not None
+        self._fetched_permissions: dict[str, dict[str, set[str]]] = {}
 
     def object_uri(self, object_id: str) -> str:
         """The URI under which the permission backend knows the record."""
@@ -133,7 +136,21 @@ class Model:
         )
 
     def get_record(self, object_id: str) -> Record | None:
-        """The live record, or None."""
+        """The live record, or None.
+
+        With ``record_permissions``, a storage that can read the record's permissions in the
+        same round trip (``get_with_permissions``) does so; the next :meth:`get_permissions`
+        of that record answers them without asking the permission backend again.
+        """
+        fetch = getattr(self.storage, "get_with_permissions", None)
+        if self.record_permissions and fetch is not None:
+            found = fetch(self.collection_id, self.parent_id, object_id,
+                          self.object_uri(object_id), self.permission)
+            if found is not None:
+                record, permissions = found
+                if record is not None:
+                    self._fetched_permissions[object_id] = permissions
+                return record
         try:
             return self.storage.get(self.collection_id, self.parent_id, object_id)
         except RecordNotFoundError:
@@ -181,9 +198,14 @@ class Model:
 
     # Permissions
     def get_permissions(self, object_id: str) -> dict[str, set[str]]:
-        """``{permission: {principals}}`` of the record."""
+        """``{permission: {principals}}`` of the record (read with it by
+        :meth:`get_record` when possible)."""
+        fetched = self._fetched_permissions.pop(object_id, None)
+        if fetched is not None:
+            return fetched
         return self.permission.object_permissions(self.object_uri(object_id))
 
     def set_permissions(self, object_id: str, permissions: dict[str, set[str]]) -> None:
         """Replace the principals of each permission named in ``permissions``."""
+        self._fetched_permissions.pop(object_id, None)
         self.permission.replace_object_permissions(self.object_uri(object_id), permissions)

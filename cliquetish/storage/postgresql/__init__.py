@@ -250,6 +250,32 @@ class PostgreSQLStorage(StorageBase):
             raise RecordNotFoundError(object_id)
         return _row_record(object_id, *rows[0])
 
+    def get_with_permissions(
+        self, collection_id: str, parent_id: str, object_id: str, object_uri: str,
+        permission_backend: Any,
+    ) -> tuple[Record | None, dict[str, set[str]]] | None:
+        """The live record (None when there is none) and the permissions the permission
+        backend keeps for ``object_uri``, in one statement; None when that backend does not
+        keep its entries in this database (ask it instead)."""
+        if not self._shares_database(permission_backend):
+            return None
+        params = self._pair(collection_id, parent_id, object_id=textcodec.encode_text(object_id),
+                            object_uri=object_uri)
+        rows = self._execute(sql.GET_WITH_PERMISSIONS, params)
+        if not rows:
+            return None, {}
+        last_modified, data_text, entries = rows[0]
+        permissions: dict[str, set[str]] = {}
+        for permission, principal in entries:
+            permissions.setdefault(permission, set()).add(principal)
+        return _row_record(object_id, last_modified, data_text), permissions
+
+    def _shares_database(self, permission_backend: Any) -> bool:
+        """True when ``permission_backend`` keeps its entries in this database."""
+        permission_client = getattr(permission_backend, "client", None)
+        return isinstance(permission_client, PostgreSQLClient) and (
+            permission_client.same_database(self.client))
+
     def get_all(
         self,
         collection_id: str,
@@ -330,10 +356,7 @@ class PostgreSQLStorage(StorageBase):
         return " AND ".join(conditions)
 
     def _read_filter_sql(self, read_filter: ReadFilter, params: Params) -> str:
-        permission_client = getattr(read_filter.permission_backend, "client", None)
-        if isinstance(permission_client, PostgreSQLClient) and permission_client.same_database(
-            self.client
-        ):
+        if self._shares_database(read_filter.permission_backend):
             return (
                 "EXISTS (SELECT 1 FROM access_control_entries ace"
                 f" WHERE ace.object_id = {params.add(read_filter.object_id_prefix)} || records.id"

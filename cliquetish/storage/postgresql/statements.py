@@ -17,6 +17,7 @@ __all__ = [
     "DELETE_ALL",
     "FLUSH",
     "GET",
+    "GET_WITH_PERMISSIONS",
     "LIST",
     "LIST_WITH_TIMESTAMP",
     "LOCK_PAIR",
@@ -131,6 +132,13 @@ RETURNING id"""
 
 GET = f"""SELECT last_modified, CAST(data AS text) FROM records
 WHERE {_PAIR} AND id = :object_id AND NOT deleted"""
+
+GET_WITH_PERMISSIONS = f"""SELECT last_modified, CAST(data AS text),
+    ARRAY(SELECT ARRAY[permission, principal] FROM access_control_entries
+          WHERE object_id = :object_uri)
+FROM records WHERE {_PAIR} AND id = :object_id AND NOT deleted"""
+"""The live record and the ``[permission, principal]`` pairs of its access-control entries
+(a permission backend in the same database)."""
 
 LIST = """SELECT id, last_modified, CAST(data AS text) FROM records
 WHERE {where} ORDER BY {order} {limit}"""
