@@ -18,8 +18,9 @@ API::
 
   - while a zope transaction is active (in a request: pyramid_tm; in a script:
     ``with transaction.manager:``), the connection belongs to that transaction, through a
-    Session registered with zope.sqlalchemy: every ``connect()`` of the transaction gets the same
-    database transaction, committed or rolled back with the zope one;
+    :class:`~cliquetish.storage.postgresql.datamanager.ConnectionDataManager`: every
+    ``connect()`` of the transaction gets the same connection and database transaction,
+    committed or rolled back with the zope one (savepoints included);
   - otherwise (or with ``join_transaction=False``) the block is its own database transaction,
     committed when the block ends, rolled back when it raises.
 
@@ -45,12 +46,10 @@ from typing import Any
 import sqlalchemy
 import transaction
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
-from zope.sqlalchemy import register
-from zope.sqlalchemy.datamanager import STATUS_CHANGED
 
 from cliquetish.errors import ConfigurationError
 from cliquetish.storage.exceptions import BackendError
+from cliquetish.storage.postgresql.datamanager import joined_connection
 from cliquetish.undo import active_transaction
 
 __all__ = ["PING_TIMEOUT_MILLISECONDS", "PostgreSQLClient", "create_client", "dispose_engines"]
@@ -207,24 +206,10 @@ class PostgreSQLClient:
         txn = active_transaction(self.transaction_manager) if join_transaction else None
         if txn is not None:
             with backend_errors():
-                connection = self._transaction_session(txn).connection()
-                yield connection
+                yield joined_connection(self.engine, txn, self.transaction_manager)
             return
         with backend_errors(), self.engine.connect() as connection, connection.begin():
             yield connection
-
-    def _transaction_session(self, txn: Any) -> Session:
-        """The Session of this engine in ``txn``, registered with zope.sqlalchemy once."""
-        try:
-            return txn.data(self.engine)
-        except KeyError:
-            pass
-        session = Session(bind=self.engine)
-        register(
-            session, initial_state=STATUS_CHANGED, transaction_manager=self.transaction_manager
-        )
-        txn.set_data(self.engine, session)
-        return session
 
     def ping(self, timeout_ms: int = PING_TIMEOUT_MILLISECONDS) -> bool:
         """True when the server answers ``SELECT 1`` within ``timeout_ms``; never raises.
