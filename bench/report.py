@@ -87,7 +87,7 @@ def detail_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
     """Every figure of every run."""
     lines = ["| system | workload | ok req/s | errors % | statuses | p50 ms | p99 ms "
              "| peak RSS MiB (workers) | CPU ms/answer app + PostgreSQL | answers "
-             "| load avg before |", "|---" * 11 + "|"]
+             "| load avg before | ok req/s of each round |", "|---" * 12 + "|"]
     for system in [name for name in SYSTEM_ORDER if name in results]:
         for name, label in workloads:
             figures = results[system].get(name)
@@ -101,7 +101,8 @@ def detail_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
                 f"| {labels[system]} | {label} | {_fmt(figures['ok_per_second'])} "
                 f"| {figures['error_percent']:.2f} | {statuses or 'none'} | {_p50(figures)} "
                 f"| {figures['p99_ms']:.2f} | {figures['peak_rss_mib']:.0f} | {_cpu(figures)} "
-                f"| {figures['answered']:,} | {figures.get('load_average_before', 'n/a')} |")
+                f"| {figures['answered']:,} | {figures.get('load_average_before', 'n/a')} "
+                f"| {', '.join(f'{v:g}' for v in figures.get('rounds_ok_per_second', []))} |")
     return lines
 
 
@@ -130,7 +131,8 @@ def markdown(run: dict[str, Any], workloads: list[tuple[str, str]]) -> str:
     lines = [f"# Benchmark run {meta['started']}", "",
              f"- machine: {meta['machine']}",
              f"- load: wrk, {meta['connections']} connections, {meta['threads']} threads, "
-             f"{meta['duration']} s per workload (after {meta['warmup']} s warm-up), "
+             f"{meta.get('rounds', 1)} rounds of {meta['duration']} s per workload and system "
+             f"(each after {meta['warmup']} s warm-up; the median round is shown), "
              f"at most {meta['max_requests']:,} requests; gunicorn {meta['workers']} sync "
              f"workers per system; systems {meta.get('mode', 'sequential')}",
              f"- collection: {meta['records']:,} records; cliquetish sort indexes (operator-"

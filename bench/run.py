@@ -4,9 +4,10 @@
                         [--workloads heartbeat,get_record,...] [--big-records 1000000]
 
 Each system in turn: recreate its database, create its schema, start gunicorn (sync workers)
-and seed the collection in SQL. Then each workload runs on each system in turn (``--sequential``:
-one whole system after the other): check the answer is right, warm up, run wrk while sampling
-the workers' memory and the CPU time of the workers and of their PostgreSQL backends. Then the
+and seed the collection in SQL. Then each workload runs ``--rounds`` times on each system in
+turn (``--sequential``: one whole system after the other): check the answer is right and warm
+up (first round), run wrk while sampling the workers' memory and the CPU time of the workers
+and of their PostgreSQL backends; the median round of each system is reported. Then the
 collections grow to ``--big-records`` and the list workloads run again. Every server is stopped
 at the end. Prints a markdown report and saves it (with the raw figures as JSON) in
 bench/results/.
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +48,12 @@ SEED_AGE_MS = 3_600_000
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=8, help="seconds per workload")
-    parser.add_argument("--warmup", type=float, default=1, help="untimed seconds before each")
+    parser.add_argument("--duration", type=int, default=3,
+                        help="seconds per workload and round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="timed rounds per workload and system (the median is kept)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed seconds before the first round")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
@@ -58,8 +64,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=10_000, help="seeded records")
     parser.add_argument("--big-records", type=int, default=1_000_000,
                         help="records of the large collection for the list workloads (0: skip)")
-    parser.add_argument("--big-duration", type=float, default=5,
-                        help="seconds per list workload on the large collection")
+    parser.add_argument("--big-duration", type=int, default=3,
+                        help="seconds per list workload and round on the large collection")
     parser.add_argument("--no-sort-index", action="store_true",
                         help="do not create cliquetish's documented sort index on rank")
     parser.add_argument("--sequential", action="store_true",
@@ -112,18 +118,21 @@ class Bench:
 
 
 def timed_load(bench: Bench, workload: Workload, args: argparse.Namespace,
-               duration: float) -> LoadResult:
-    """Check the answer, warm up, then time the workload (memory and CPU sampled); check
-    writes landed as counted."""
+               duration: float, check: bool) -> LoadResult:
+    """Check the answer and warm up (when ``check``: the first round), then time the workload
+    (memory and CPU sampled); check writes landed as counted."""
     ctx, server = bench.ctx, bench.server
-    workload.check(ctx)
+    if check:
+        workload.check(ctx)
     spec = workload.spec(ctx)
     load = {"connections": args.connections, "threads": args.threads}
-    if args.warmup:
+    warm_up = check and args.warmup > 0
+    if warm_up:
         run_wrk(ctx.system.port, spec, args.warmup, max_requests=0, **load)
     count_before = 0
     if workload.writes:
-        time.sleep(1)  # requests still in flight when the warm-up stopped land first
+        if warm_up:
+            time.sleep(1)  # requests still in flight when the warm-up stopped land first
         count_before = ctx.system.count_records()
     load_average = float(Path("/proc/loadavg").read_text().split()[0])
     app_before = cpu_snapshot(server.worker_pids())
@@ -166,25 +175,38 @@ def summary(result: LoadResult) -> str:
 
 def run_workloads(benches: list[Bench], names: list[str], args: argparse.Namespace,
                   duration: float, run: dict[str, Any], key: str) -> None:
-    """Time each workload on each system in turn (order reversed every other workload); a
-    wrong answer is a failure, not a figure."""
+    """Time each workload ``--rounds`` times on each system in turn (the order reversed every
+    other time) and keep each system's median round; a wrong answer is a failure, not a
+    figure."""
     for index, name in enumerate(names):
         workload = WORKLOADS[name]
-        for bench in benches if index % 2 == 0 else benches[::-1]:
-            system = bench.ctx.system
-            label = f"{system.name} {name} @ {bench.ctx.records:,}"
-            try:
-                result = timed_load(bench, workload, args, duration)
-            except (CheckFailed, KeyError, TypeError, RuntimeError, OSError,
-                    psycopg2.Error) as error:
-                run["failures"].append(f"{label}: {error!r}")
-                print(f"  {label}: FAILED {error!r}", flush=True)
+        rounds: dict[str, list[LoadResult]] = {}
+        failed: set[str] = set()
+        for round_number in range(args.rounds):
+            order = benches if (index + round_number) % 2 == 0 else benches[::-1]
+            for bench in [b for b in order if b.ctx.system.name not in failed]:
+                system = bench.ctx.system
+                label = f"{system.name} {name} @ {bench.ctx.records:,} #{round_number + 1}"
+                try:
+                    result = timed_load(bench, workload, args, duration, round_number == 0)
+                except (CheckFailed, KeyError, TypeError, RuntimeError, OSError,
+                        psycopg2.Error) as error:
+                    failed.add(system.name)
+                    run["failures"].append(f"{label}: {error!r}")
+                    print(f"  {label}: FAILED {error!r}", flush=True)
+                    continue
+                finally:
+                    if workload.writes:
+                        bench.ctx.exact_newest = False
+                rounds.setdefault(system.name, []).append(result)
+                print(f"  {label}: {summary(result)}", flush=True)
+        for system_name, results in rounds.items():
+            if system_name in failed:
                 continue
-            finally:
-                if workload.writes:
-                    bench.ctx.exact_newest = False
-            run[key].setdefault(system.name, {})[name] = result.as_dict()
-            print(f"  {label}: {summary(result)}", flush=True)
+            median = sorted(results, key=lambda result: result.ok_per_second)[len(results) // 2]
+            figures = median.as_dict()
+            figures["rounds_ok_per_second"] = [round(r.ok_per_second, 1) for r in results]
+            run[key].setdefault(system_name, {})[name] = figures
 
 
 @contextmanager
@@ -215,14 +237,18 @@ def seed_offset() -> int:
 
 
 def grow(benches: list[Bench], args: argparse.Namespace) -> None:
-    """Add records up to ``--big-records`` (older than the first ones), then ANALYZE."""
-    for bench in benches:
+    """Add records up to ``--big-records`` (older than the first ones) to every system at once,
+    then ANALYZE."""
+    def grow_one(bench: Bench) -> str:
         started = time.monotonic()
         bench.ctx.system.seed(args.records, args.big_records,
                               bench.ctx.seed_offset - args.big_records, basicauth_user_id())
         bench.ctx.records, bench.ctx.exact_newest = args.big_records, False
-        print(f"  {bench.ctx.system.name}: grew to {args.big_records:,} records in "
-              f"{time.monotonic() - started:.1f} s", flush=True)
+        return f"{bench.ctx.system.name} {time.monotonic() - started:.0f} s"
+
+    with ThreadPoolExecutor(max_workers=len(benches)) as pool:
+        done = list(pool.map(grow_one, benches))
+    print(f"  grew to {args.big_records:,} records: {', '.join(done)}", flush=True)
 
 
 def bench_systems(systems: list[System], args: argparse.Namespace, run: dict[str, Any],
@@ -259,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.strftime("%Y%m%d-%H%M%S")
     run: dict[str, Any] = {
         "meta": {"started": started, "machine": machine(), "duration": args.duration,
+                 "rounds": args.rounds,
                  "warmup": args.warmup, "connections": args.connections,
                  "threads": args.threads, "workers": args.workers,
                  "max_requests": args.max_requests, "records": args.records,
