@@ -23,11 +23,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy
 from sqlalchemy.engine import Engine
 
 from cliquetish.permission import PermissionBase, Permissions
-from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client
+from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client, execute
 from cliquetish.storage.postgresql.migrations import apply_migrations
 from cliquetish.undo import active_transaction
 
@@ -44,8 +43,8 @@ SCHEMA_FOLDER = Path(__file__).parent / "schema"
 """Numbered schema files (``001_initial.sql``, ...), applied in order by ``migrate``."""
 
 
-def _sql(text: str) -> sqlalchemy.TextClause:
-    return sqlalchemy.text(text)
+def _sql(text: str) -> str:
+    return text
 
 
 def escape_like(text: str) -> str:
@@ -196,13 +195,13 @@ class Permission(PermissionBase):
         except KeyError:
             return False
 
-    def _execute(self, statement: sqlalchemy.TextClause, **params: Any) -> Any:
+    def _execute(self, statement: str, **params: Any) -> Any:
         with self.client.connect() as connection:
-            return connection.execute(statement, params).all()
+            return execute(connection, statement, params).all()
 
-    def _write(self, statement: sqlalchemy.TextClause, **params: Any) -> None:
+    def _write(self, statement: str, **params: Any) -> None:
         with self.client.connect() as connection:
-            connection.execute(statement, params)
+            execute(connection, statement, params)
 
     def initialize_schema(self, dry_run: bool = False) -> list[str]:
         """Apply the pending ``schema/*.sql`` files; say what was (or would be) done."""
@@ -212,7 +211,7 @@ class Permission(PermissionBase):
         """Delete every entry and user principal (``DELETE``: no lock waits on readers)."""
         with self.client.connect() as connection:
             for statement in FLUSH:
-                connection.execute(statement)
+                execute(connection, statement)
         self._principals_changed(None)
 
     def ping(self) -> bool:
@@ -312,9 +311,9 @@ class Permission(PermissionBase):
             "new_principals": [principal for _, principal in pairs],
         }
         with self.client.connect() as connection:
-            connection.execute(DELETE_REPLACED, params)
+            execute(connection, DELETE_REPLACED, params)
             if pairs:
-                connection.execute(INSERT_REPLACING, params)
+                execute(connection, INSERT_REPLACING, params)
 
     def delete_object_permissions(self, *object_ids: str) -> None:
         """Remove every entry of these objects."""

@@ -40,7 +40,7 @@ from cliquetish.storage import (
 from cliquetish.storage import evaluation as ev
 from cliquetish.storage.postgresql import statements as sql
 from cliquetish.storage.postgresql import textcodec
-from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client
+from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client, execute
 from cliquetish.storage.postgresql.migrations import apply_migrations
 from cliquetish.storage.postgresql.queries import Params, filter_sql, keyset_sql, order_sql
 
@@ -79,7 +79,7 @@ class PostgreSQLStorage(StorageBase):
 
     def _execute(self, statement: str, params: dict[str, Any]) -> list[Any]:
         with self.client.connect() as connection:
-            return list(connection.execute(sa.text(statement), params))
+            return execute(connection, statement, params).all()
 
     @staticmethod
     def _pair(collection_id: str, parent_id: str, **extra: Any) -> dict[str, Any]:
@@ -92,9 +92,9 @@ class PostgreSQLStorage(StorageBase):
         """The pair's timestamp (stored as now on the first read of an unknown pair)."""
         params = self._pair(collection_id, parent_id)
         with self.client.connect() as connection:
-            stamp = connection.execute(sa.text(sql.COLLECTION_TIMESTAMP), params).scalar()
+            stamp = execute(connection, sql.COLLECTION_TIMESTAMP, params).scalar()
             if stamp is None:  # created meanwhile by a concurrent first read
-                stamp = connection.execute(sa.text(sql.TIMESTAMP), params).scalar_one()
+                stamp = execute(connection, sql.TIMESTAMP, params).scalar_one()
         return int(stamp)
 
     # Writes
@@ -141,14 +141,14 @@ class PostgreSQLStorage(StorageBase):
         with self.client.connect() as connection:
             if unique_fields:
                 self._check_unique(connection, params, data, object_id, unique_fields)
-            stamp = connection.execute(sa.text(statement), params).scalar()
+            stamp = execute(connection, statement, params).scalar()
             if stamp is None and expected is not None:
                 raise ModifiedMeanwhileError(self._current(connection, params, object_id))
             if stamp is None:
                 existing = self._current(connection, params, object_id)
                 if existing is not None:
                     raise UnicityError(ID_FIELD, existing)
-                stamp = connection.execute(sa.text(statement), params).scalar_one()
+                stamp = execute(connection, statement, params).scalar_one()
         return {**data, ID_FIELD: object_id, MODIFIED_FIELD: stamp}
 
     def _check_unique(
@@ -159,13 +159,13 @@ class PostgreSQLStorage(StorageBase):
         checked = [f for f in unique_fields if ev.resolve(data, f) is not ev.MISSING]
         if not checked:
             return
-        connection.execute(sa.text(sql.LOCK_PAIR), params)
+        execute(connection, sql.LOCK_PAIR, params)
         query = Params(**params)
         conditions = " OR ".join(
             filter_sql(Filter(field, ev.resolve(data, field)), query) for field in checked
         )
-        row = connection.execute(
-            sa.text(sql.UNIQUE_CONFLICT.format(conditions=conditions)), query.values
+        row = execute(
+            connection, sql.UNIQUE_CONFLICT.format(conditions=conditions), query.values
         ).one_or_none()
         if row is not None:
             other = _row_record(*row)
@@ -188,7 +188,7 @@ class PostgreSQLStorage(StorageBase):
                             client=ev.client_timestamp(last_modified), tombstone=TOMBSTONE_DATA,
                             expected=expected_last_modified)
         with self.client.connect() as connection:
-            stamp = connection.execute(sa.text(statement), params).scalar()
+            stamp = execute(connection, statement, params).scalar()
             if stamp is None:
                 current = self._current(connection, params, object_id)
                 if current is None:
@@ -201,7 +201,7 @@ class PostgreSQLStorage(StorageBase):
         connection: sa.Connection, params: dict[str, Any], object_id: str
     ) -> Record | None:
         """The live record, read in the statement's connection (None when there is none)."""
-        row = connection.execute(sa.text(sql.GET), params).one_or_none()
+        row = execute(connection, sql.GET, params).one_or_none()
         return None if row is None else _row_record(object_id, *row)
 
     def delete_all(
@@ -297,12 +297,12 @@ class PostgreSQLStorage(StorageBase):
                                     limit=self._limit(params, limit))
         total = None
         with self.client.connect() as connection:
-            rows = connection.execute(sa.text(statement), params.values).all()
+            rows = execute(connection, statement, params.values).all()
             if count:
                 count_params = Params(**self._pair(collection_id, parent_id))
                 count_where = self._where(count_params, filters, None, False, read_filter, [])
-                total = connection.execute(
-                    sa.text(sql.COUNT.format(where=count_where)), count_params.values
+                total = execute(
+                    connection, sql.COUNT.format(where=count_where), count_params.values
                 ).scalar_one()
         return [_row_record(*row) for row in rows], total
 

@@ -37,7 +37,9 @@ API::
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -52,7 +54,14 @@ from cliquetish.storage.exceptions import BackendError
 from cliquetish.storage.postgresql.datamanager import joined_connection
 from cliquetish.undo import active_transaction
 
-__all__ = ["PING_TIMEOUT_MILLISECONDS", "PostgreSQLClient", "create_client", "dispose_engines"]
+__all__ = [
+    "PING_TIMEOUT_MILLISECONDS",
+    "PostgreSQLClient",
+    "create_client",
+    "dispose_engines",
+    "driver_sql",
+    "execute",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +188,30 @@ def backend_errors() -> Iterator[None]:
     except sqlalchemy.exc.SQLAlchemyError as error:
         original = getattr(error, "orig", None) or error
         raise BackendError(original) from error
+
+
+_BIND_PARAMETER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])")
+"""A ``:name`` placeholder, found as :func:`sqlalchemy.text` finds them."""
+
+
+@functools.lru_cache(maxsize=4096)
+def driver_sql(statement: str) -> str:
+    """``statement`` with its ``:name`` placeholders written ``%(name)s`` for psycopg2 (and
+    any ``%`` doubled). Statements are built from a bounded set of shapes, so they are
+    converted once per process."""
+    return _BIND_PARAMETER.sub(r"%(\1)s", statement.replace("%", "%%"))
+
+
+def execute(connection: Connection, statement: str, params: Mapping[str, Any] | None = None
+            ) -> sqlalchemy.CursorResult[Any]:
+    """Run ``statement`` (``:name`` placeholders) with ``params`` on ``connection``.
+
+    What :meth:`Connection.execute` of a :func:`sqlalchemy.text` does, without building,
+    compiling and caching a SQL construct on every call: the driver gets the statement as is.
+    """
+    if not params:
+        return connection.exec_driver_sql(statement)
+    return connection.exec_driver_sql(driver_sql(statement), dict(params))
 
 
 class PostgreSQLClient:
