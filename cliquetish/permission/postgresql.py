@@ -196,7 +196,8 @@ class Permission(PermissionBase):
             return False
 
     def _execute(self, statement: str, **params: Any) -> Any:
-        with self.client.connect() as connection:
+        """Run a read."""
+        with self.client.connect(read_only=True) as connection:
             return execute(connection, statement, params).all()
 
     def _write(self, statement: str, **params: Any) -> None:

@@ -77,8 +77,9 @@ class PostgreSQLStorage(StorageBase):
         """True when the server answers within two seconds; never raises."""
         return self.client.ping()
 
-    def _execute(self, statement: str, params: dict[str, Any]) -> list[Any]:
-        with self.client.connect() as connection:
+    def _execute(self, statement: str, params: dict[str, Any], read_only: bool = False
+                 ) -> list[Any]:
+        with self.client.connect(read_only=read_only) as connection:
             return execute(connection, statement, params).all()
 
     @staticmethod
@@ -245,7 +246,7 @@ class PostgreSQLStorage(StorageBase):
     def get(self, collection_id: str, parent_id: str, object_id: str) -> Record:
         """The live record (see :meth:`StorageBase.get`)."""
         params = self._pair(collection_id, parent_id, object_id=textcodec.encode_text(object_id))
-        rows = self._execute(sql.GET, params)
+        rows = self._execute(sql.GET, params, read_only=True)
         if not rows:
             raise RecordNotFoundError(object_id)
         return _row_record(object_id, *rows[0])
@@ -261,7 +262,7 @@ class PostgreSQLStorage(StorageBase):
             return None
         params = self._pair(collection_id, parent_id, object_id=textcodec.encode_text(object_id),
                             object_uri=object_uri)
-        rows = self._execute(sql.GET_WITH_PERMISSIONS, params)
+        rows = self._execute(sql.GET_WITH_PERMISSIONS, params, read_only=True)
         if not rows:
             return None, {}
         last_modified, data_text, entries = rows[0]
@@ -296,7 +297,7 @@ class PostgreSQLStorage(StorageBase):
         statement = sql.LIST.format(where=where, order=order_sql(applied, params),
                                     limit=self._limit(params, limit))
         total = None
-        with self.client.connect() as connection:
+        with self.client.connect(read_only=True) as connection:
             rows = execute(connection, statement, params.values).all()
             if count:
                 count_params = Params(**self._pair(collection_id, parent_id))
@@ -326,7 +327,7 @@ class PostgreSQLStorage(StorageBase):
                             applied)
         statement = sql.LIST_WITH_TIMESTAMP.format(where=where, order=order_sql(applied, params),
                                                    limit=self._limit(params, limit))
-        rows = self._execute(statement, params.values)
+        rows = self._execute(statement, params.values, read_only=True)
         stamp = rows[0][3] if rows else None
         if stamp is None:
             stamp = self.collection_timestamp(collection_id, parent_id)

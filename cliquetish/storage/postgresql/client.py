@@ -45,6 +45,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import psycopg2
 import sqlalchemy
 import transaction
 from sqlalchemy.engine import Connection, Engine
@@ -108,6 +109,7 @@ def _check_idle_connections(engine: Engine) -> None:
         try:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            dbapi_connection.rollback()  # the connection is handed over outside a transaction
         except Exception as error:  # noqa: BLE001 (any failure means a dead connection)
             raise sqlalchemy.exc.DisconnectionError(str(error)) from error
 
@@ -188,6 +190,8 @@ def backend_errors() -> Iterator[None]:
     except sqlalchemy.exc.SQLAlchemyError as error:
         original = getattr(error, "orig", None) or error
         raise BackendError(original) from error
+    except psycopg2.Error as error:  # the driver connection used directly (autocommit switch)
+        raise BackendError(error) from error
 
 
 _BIND_PARAMETER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])")
@@ -231,15 +235,20 @@ class PostgreSQLClient:
         return self.engine is other.engine
 
     @contextlib.contextmanager
-    def connect(self, join_transaction: bool = True) -> Iterator[Connection]:
+    def connect(self, join_transaction: bool = True, read_only: bool = False
+                ) -> Iterator[Connection]:
         """A connection in the active zope transaction, else in a transaction of its own.
+
+        ``read_only``: the block only reads. In a zope transaction that has not written yet,
+        its statements then run without a database transaction (no ``BEGIN``/``COMMIT`` for a
+        request that only reads; each statement sees what was committed when it starts).
 
         :raises BackendError: on any database error.
         """
         txn = active_transaction(self.transaction_manager) if join_transaction else None
         if txn is not None:
             with backend_errors():
-                yield joined_connection(self.engine, txn, self.transaction_manager)
+                yield joined_connection(self.engine, txn, self.transaction_manager, read_only)
             return
         with backend_errors(), self.engine.connect() as connection, connection.begin():
             yield connection

@@ -6,8 +6,14 @@ transaction (a request's, begun by pyramid_tm) on the first use of an engine in 
 Core :class:`~sqlalchemy.engine.Connection` checked out of the pool with a database transaction
 begun, used by every backend on that engine until the zope transaction ends.
 
-* the database transaction is committed in ``tpc_vote``, so a failed commit (a lost connection,
-  a deferred constraint) makes the zope transaction fail and abort the other data managers;
+* reads come first without any database transaction (the connection is in autocommit mode:
+  each statement sees the data committed when it starts, as in a ``READ COMMITTED``
+  transaction), so a request that only reads costs no ``BEGIN`` and no ``COMMIT``;
+  :meth:`ConnectionDataManager.for_writes` (called before any write and any savepoint) begins
+  the database transaction that every later statement of the zope transaction belongs to;
+* that database transaction is committed in ``tpc_vote``, so a failed commit (a lost
+  connection, a deferred constraint) makes the zope transaction fail and abort the other data
+  managers;
 * it is rolled back on ``abort``/``tpc_abort``; in both cases the connection returns to the
   pool and the manager leaves the transaction (a later use joins a new one);
 * :meth:`ConnectionDataManager.savepoint` opens a ``SAVEPOINT`` that can be rolled back (the
@@ -22,6 +28,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg2
 import sqlalchemy
 from sqlalchemy.engine import Connection, Engine, NestedTransaction
 from transaction.interfaces import IDataManager, IDataManagerSavepoint
@@ -43,13 +50,25 @@ class ConnectionDataManager:
         self.transaction_manager = transaction_manager
         self._txn = txn
         self.connection: Connection = engine.connect()
+        self.writing = False
         try:
-            self.connection.begin()
+            self._driver_connection().autocommit = True
             txn.join(self)
         except BaseException:
             self.connection.close()
             raise
         txn.set_data(engine, self)
+
+    def _driver_connection(self) -> Any:
+        return self.connection.connection.dbapi_connection
+
+    def for_writes(self) -> Connection:
+        """The connection, in the database transaction (begun by its next statement)."""
+        if not self.writing:
+            self.connection.commit()  # ends SQLAlchemy's record of the autocommitted reads
+            self._driver_connection().autocommit = False
+            self.writing = True
+        return self.connection
 
     def sortKey(self) -> str:  # noqa: N802 (the IDataManager name)
         """Vote after the in-memory undo logs: the database commit is the last to fail."""
@@ -79,14 +98,17 @@ class ConnectionDataManager:
 
     def savepoint(self) -> ConnectionSavepoint:
         """A ``SAVEPOINT`` in the database transaction."""
-        return ConnectionSavepoint(self.connection.begin_nested())
+        return ConnectionSavepoint(self.for_writes().begin_nested())
 
     def _finish(self) -> None:
         """Leave the transaction; close the connection (rolling back anything uncommitted)."""
         self._txn.set_data(self.engine, None)
         try:
+            if not self.writing:
+                self.connection.rollback()  # nothing to roll back: SQLAlchemy's record only
+                self._driver_connection().autocommit = False
             self.connection.close()
-        except (BackendError, sqlalchemy.exc.SQLAlchemyError):
+        except (BackendError, sqlalchemy.exc.SQLAlchemyError, psycopg2.Error):
             # A dead connection cannot roll back; the server drops its transaction anyway.
             logger.warning("Closing a PostgreSQL connection failed", exc_info=True)
             self.connection.invalidate()
@@ -105,12 +127,17 @@ class ConnectionSavepoint:
             self.nested.rollback()
 
 
-def joined_connection(engine: Engine, txn: Any, transaction_manager: Any) -> Connection:
-    """The connection of ``engine`` in the zope transaction ``txn``, joined on first use."""
+def joined_connection(engine: Engine, txn: Any, transaction_manager: Any,
+                      read_only: bool = False) -> Connection:
+    """The connection of ``engine`` in the zope transaction ``txn``, joined on first use.
+
+    ``read_only``: the caller only reads; its statements may run before the database
+    transaction begins (see the module docstring).
+    """
     try:
         manager = txn.data(engine)
     except KeyError:
         manager = None
     if manager is None:
         manager = ConnectionDataManager(engine, txn, transaction_manager)
-    return manager.connection
+    return manager.connection if read_only else manager.for_writes()
