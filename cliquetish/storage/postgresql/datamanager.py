@@ -65,7 +65,6 @@ class ConnectionDataManager:
     def for_writes(self) -> Connection:
         """The connection, in the database transaction (begun by its next statement)."""
         if not self.writing:
-            self.connection.commit()  # ends SQLAlchemy's record of the autocommitted reads
             self._driver_connection().autocommit = False
             self.writing = True
         return self.connection
@@ -85,8 +84,10 @@ class ConnectionDataManager:
         """Nothing to do before the vote (statements ran already)."""
 
     def tpc_vote(self, txn: Any) -> None:
-        """Commit the database transaction (raises :class:`BackendError` when it fails)."""
-        self.connection.commit()
+        """Commit the database transaction (raises :class:`BackendError` when it fails);
+        nothing to do when the zope transaction only read."""
+        if self.writing:
+            self.connection.commit()
 
     def tpc_finish(self, txn: Any) -> None:
         """Give the connection back to the pool."""
