@@ -256,13 +256,33 @@ class PostgreSQLClient:
     def ping(self, timeout_ms: int = PING_TIMEOUT_MILLISECONDS) -> bool:
         """True when the server answers ``SELECT 1`` within ``timeout_ms``; never raises.
 
-        Uses a connection of its own, outside any zope transaction, rolled back at once.
+        One round trip on a pooled connection, outside any zope transaction (see
+        :meth:`probe`).
         """
-        statement = f"SET LOCAL statement_timeout = {int(timeout_ms)}; SELECT 1"
+        return self.probe("SELECT 1", timeout_ms=timeout_ms)
+
+    def probe(self, statement: str, params: Mapping[str, Any] | None = None,
+              timeout_ms: int = PING_TIMEOUT_MILLISECONDS) -> bool:
+        """True when ``statement`` (``:name`` placeholders) runs within ``timeout_ms``, in a
+        transaction rolled back at once (a write leaves nothing); never raises.
+
+        ``BEGIN``, the timeout, the statement and ``ROLLBACK`` travel in one round trip on a
+        pooled connection, outside any zope transaction; a connection that failed is dropped
+        from the pool.
+        """
+        text = driver_sql(statement) if params else statement
+        script = (f"BEGIN; SET LOCAL statement_timeout = {int(timeout_ms)}; {text}; ROLLBACK")
         try:
             with self.engine.connect() as connection:
-                connection.exec_driver_sql(statement)
-                connection.rollback()
+                driver = connection.connection.dbapi_connection
+                try:
+                    driver.autocommit = True
+                    with driver.cursor() as cursor:
+                        cursor.execute(script, dict(params) if params else None)
+                    driver.autocommit = False
+                except BaseException:
+                    connection.invalidate()
+                    raise
             return True
         except Exception:  # noqa: BLE001 (a heartbeat reports, it never raises)
             logger.warning("PostgreSQL ping failed on %s", self.url, exc_info=True)
