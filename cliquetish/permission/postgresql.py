@@ -95,12 +95,19 @@ DELETE_REPLACED = _sql(
     "AND (permission, principal) NOT IN "
     "(SELECT * FROM unnest(CAST(:new_permissions AS TEXT[]), CAST(:new_principals AS TEXT[])))"
 )
-INSERT_REPLACING = _sql(
-    "INSERT INTO access_control_entries (object_id, permission, principal) "
+REPLACE = _sql(
+    "WITH removed AS ("
+    "DELETE FROM access_control_entries WHERE object_id = :object_id "
+    "AND permission = ANY(CAST(:permissions AS TEXT[])) "
+    "AND (permission, principal) NOT IN "
+    "(SELECT * FROM unnest(CAST(:new_permissions AS TEXT[]), CAST(:new_principals AS TEXT[])))"
+    ") INSERT INTO access_control_entries (object_id, permission, principal) "
     "SELECT :object_id, permission, principal "
     "FROM unnest(CAST(:new_permissions AS TEXT[]), CAST(:new_principals AS TEXT[])) "
     "AS new (permission, principal) ON CONFLICT DO NOTHING"
 )
+"""Both at once: the rows deleted and the rows inserted never overlap (a kept entry is not
+deleted, and its insert does nothing)."""
 DELETE_OBJECTS = _sql(
     "DELETE FROM access_control_entries WHERE object_id = ANY(CAST(:object_ids AS TEXT[]))"
 )
@@ -297,7 +304,7 @@ class Permission(PermissionBase):
         return result
 
     def replace_object_permissions(self, object_id: str, permissions: Permissions) -> None:
-        """Delete the entries no longer wanted, insert the new ones (same transaction)."""
+        """Delete the entries no longer wanted and insert the new ones, in one statement."""
         if not permissions:
             return
         pairs = sorted(
@@ -312,9 +319,7 @@ class Permission(PermissionBase):
             "new_principals": [principal for _, principal in pairs],
         }
         with self.client.connect() as connection:
-            execute(connection, DELETE_REPLACED, params)
-            if pairs:
-                execute(connection, INSERT_REPLACING, params)
+            execute(connection, REPLACE if pairs else DELETE_REPLACED, params)
 
     def delete_object_permissions(self, *object_ids: str) -> None:
         """Remove every entry of these objects."""
