@@ -137,7 +137,8 @@ def markdown(run: dict[str, Any], workloads: list[tuple[str, str]]) -> str:
              f"workers per system; systems {meta.get('mode', 'sequential')}",
              f"- collection: {meta['records']:,} records; cliquetish sort indexes (operator-"
              f"created, docs/backends.rst): {sort_indexes}",
-             f"- command: `{meta['command']}`", "",
+             f"- command: `{meta['command']}`; cliquetish source: {meta.get('source', 'n/a')}",
+             "",
              "## Throughput", "", *throughput_table(run["results"], labels, workloads), "",
              "## CPU time per answer (workers + their PostgreSQL backends)", "",
              *cpu_table(run["results"], labels, workloads), "",

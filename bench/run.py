@@ -103,6 +103,18 @@ def machine() -> str:
             f"PostgreSQL {postgresql.split()[0]}")
 
 
+def source_state() -> str:
+    """The commit the servers run, and the files of cliquetish/ changed since (the working
+    tree is what gunicorn imports)."""
+    def git(*arguments: str) -> str:
+        return subprocess.run(["git", *arguments], cwd=REPO_DIR, capture_output=True,
+                              text=True, check=False).stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "cliquetish").splitlines()
+    dirty = f", uncommitted: {', '.join(line[3:] for line in changed)}" if changed else ""
+    return git("rev-parse", "--short", "HEAD") + dirty
+
+
 def server_env() -> dict[str, str]:
     """The servers' environment: ours without any CLIQUETISH_/KINTO_ override."""
     return {key: value for key, value in os.environ.items()
@@ -284,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_DIR.mkdir(exist_ok=True)
     started = time.strftime("%Y%m%d-%H%M%S")
     run: dict[str, Any] = {
-        "meta": {"started": started, "machine": machine(), "duration": args.duration,
+        "meta": {"started": started, "machine": machine(), "source": source_state(),
+                 "duration": args.duration,
                  "rounds": args.rounds,
                  "warmup": args.warmup, "connections": args.connections,
                  "threads": args.threads, "workers": args.workers,
