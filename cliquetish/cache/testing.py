@@ -1,8 +1,8 @@
 """The contract suite every cache backend runs (see :class:`cliquetish.cache.CacheBase`).
 
 Mix :class:`CacheContract` into a :class:`unittest.TestCase` and implement
-:meth:`~CacheContract.make_backend` (and :meth:`~CacheContract.make_unreachable_backend` for a
-backend with a server)::
+:meth:`~CacheContract.make_backend`; a backend with a server also mixes in
+:class:`CacheServerContract` and implements its ``make_unreachable_backend``::
 
     class TestMyCache(CacheContract, unittest.TestCase):
         def make_backend(self, prefix="test:"):
@@ -33,10 +33,6 @@ class CacheContract:
 
     def make_backend(self, prefix: str = "test:") -> CacheBase:
         """A backend instance using ``prefix`` (on the same server for every prefix)."""
-        raise NotImplementedError
-
-    def make_unreachable_backend(self) -> CacheBase:
-        """A backend whose server does not answer."""
         raise NotImplementedError
 
     def setUp(self) -> None:
@@ -180,6 +176,15 @@ class CacheContract:
         self.cache.set("heartbeat", "mine", 60)
         self.cache.ping()
         self.assertEqual(self.cache.get("heartbeat"), "mine")
+
+
+class CacheServerContract:
+    """The part of the contract for a backend that talks to a server: mix it in beside
+    :class:`CacheContract` in the test classes of such backends."""
+
+    def make_unreachable_backend(self) -> CacheBase:
+        """A backend whose server does not answer."""
+        raise NotImplementedError
 
     def test_unreachable_server_raises_backend_error(self: Any) -> None:
         broken = self.make_unreachable_backend()

@@ -2,8 +2,8 @@
 :class:`cliquetish.permission.PermissionBase`).
 
 Mix :class:`PermissionContract` into a :class:`unittest.TestCase` and implement
-:meth:`~PermissionContract.make_backend` (and
-:meth:`~PermissionContract.make_unreachable_backend` for a backend with a server). Each test
+:meth:`~PermissionContract.make_backend`; a backend with a server also mixes in
+:class:`PermissionServerContract` and implements its ``make_unreachable_backend``. Each test
 runs in a fresh zope transaction, aborted afterwards; a test the backend cannot pass is skipped
 in its module with ``@unittest.skip("why")``.
 """
@@ -30,10 +30,6 @@ class PermissionContract:
 
     def make_backend(self) -> PermissionBase:
         """A backend instance on the test server."""
-        raise NotImplementedError
-
-    def make_unreachable_backend(self) -> PermissionBase:
-        """A backend whose server does not answer."""
         raise NotImplementedError
 
     def setUp(self) -> None:
@@ -256,6 +252,15 @@ class PermissionContract:
     def test_ping(self: Any) -> None:
         self.assertIs(self.permission.ping(), True)
 
+
+class PermissionServerContract:
+    """The part of the contract for a backend that talks to a server: mix it in beside
+    :class:`PermissionContract` in the test classes of such backends."""
+
+    def make_unreachable_backend(self) -> PermissionBase:
+        """A backend whose server does not answer."""
+        raise NotImplementedError
+
     def test_unreachable_server_raises_backend_error(self: Any) -> None:
         broken = self.make_unreachable_backend()
         self.assertIs(broken.ping(), False)
@@ -265,4 +270,3 @@ class PermissionContract:
             broken.add_principal_to_ace("/articles/1", "read", ALICE)
         with self.assertRaises(BackendError):
             broken.get_user_principals(ALICE)
-

@@ -9,7 +9,7 @@ import sqlalchemy
 import transaction
 
 from cliquetish.cache import postgresql
-from cliquetish.cache.testing import CacheContract
+from cliquetish.cache.testing import CacheContract, CacheServerContract
 from cliquetish.storage.postgresql.client import create_client
 from tests.servers import require_postgresql
 
@@ -18,7 +18,7 @@ def make_cache(url: str, prefix: str = "test:", **settings: object) -> postgresq
     return postgresql.Cache(create_client({"cache_url": url, **settings}, "cache"), prefix=prefix)
 
 
-class TestPostgreSQLCacheContract(CacheContract, unittest.TestCase):
+class TestPostgreSQLCacheContract(CacheContract, CacheServerContract, unittest.TestCase):
     url: str
 
     @classmethod

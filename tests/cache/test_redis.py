@@ -7,11 +7,11 @@ import unittest
 import redis as redis_py
 
 from cliquetish.cache import redis
-from cliquetish.cache.testing import CacheContract
+from cliquetish.cache.testing import CacheContract, CacheServerContract
 from tests.servers import require_redis
 
 
-class TestRedisCacheContract(CacheContract, unittest.TestCase):
+class TestRedisCacheContract(CacheContract, CacheServerContract, unittest.TestCase):
     url: str
 
     @classmethod

@@ -8,16 +8,12 @@ import unittest
 import transaction
 
 from cliquetish.permission import memory
-from cliquetish.permission.testing import PermissionContract
+from cliquetish.permission.testing import PermissionContract, PermissionServerContract
 
 
 class TestMemoryPermissionContract(PermissionContract, unittest.TestCase):
     def make_backend(self) -> memory.Permission:
         return memory.Permission()
-
-    @unittest.skip("memory has no server that could be unreachable")
-    def test_unreachable_server_raises_backend_error(self) -> None:
-        """Not applicable."""
 
 
 class TestMemoryPermissionThreads(unittest.TestCase):
@@ -52,4 +48,4 @@ def test_the_contract_hooks_must_be_implemented() -> None:
     with pytest.raises(NotImplementedError):
         contract.make_backend()
     with pytest.raises(NotImplementedError):
-        contract.make_unreachable_backend()
+        PermissionServerContract().make_unreachable_backend()

@@ -8,7 +8,7 @@ import sqlalchemy
 import transaction
 
 from cliquetish.permission import postgresql
-from cliquetish.permission.testing import PermissionContract
+from cliquetish.permission.testing import PermissionContract, PermissionServerContract
 from cliquetish.storage.postgresql.client import create_client
 from tests.servers import require_postgresql
 
@@ -17,7 +17,9 @@ def make_permission(url: str, **settings: object) -> postgresql.Permission:
     return postgresql.Permission(create_client({"permission_url": url, **settings}, "permission"))
 
 
-class TestPostgreSQLPermissionContract(PermissionContract, unittest.TestCase):
+class TestPostgreSQLPermissionContract(
+    PermissionContract, PermissionServerContract, unittest.TestCase
+):
     url: str
 
     @classmethod

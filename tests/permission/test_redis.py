@@ -10,11 +10,11 @@ import transaction
 
 from cliquetish.cache.redis import redis_client
 from cliquetish.permission import redis
-from cliquetish.permission.testing import PermissionContract
+from cliquetish.permission.testing import PermissionContract, PermissionServerContract
 from tests.servers import require_redis
 
 
-class TestRedisPermissionContract(PermissionContract, unittest.TestCase):
+class TestRedisPermissionContract(PermissionContract, PermissionServerContract, unittest.TestCase):
     url: str
 
     @classmethod
