@@ -29,6 +29,7 @@ from pyramid.registry import Registry
 from zope.interface import Interface
 
 from cliquetish.errors import ConfigurationError
+from cliquetish.interfaces import IPermission
 from cliquetish.resource.access import ShareableResource, UserResource
 from cliquetish.resource.base import Resource
 from cliquetish.resource.model import IdGenerator, UUID4Generator
@@ -98,6 +99,14 @@ def register_resource(config: Configurator, resource_class: type, **overrides: A
         config.add_cornice_service(service)
 
     def register() -> None:
+        if issubclass(resource_class, ShareableResource) and (
+            config.registry.queryUtility(IPermission) is None
+        ):
+            raise ConfigurationError(
+                f"{resource_class.__name__} is a ShareableResource: its per-record permissions "
+                "need a permission backend (set permission_backend)",
+                key="permission_backend",
+            )
         registered_resources(config.registry)[name] = setup
 
     intr = config.introspectable("cliquetish resources", name, name, "cliquetish resource")

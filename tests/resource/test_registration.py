@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pyramid.config import Configurator
-from pyramid.exceptions import ConfigurationConflictError
+from pyramid.exceptions import ConfigurationConflictError, ConfigurationExecutionError
 
 import cliquetish
 from cliquetish import resource
@@ -106,3 +106,29 @@ def test_two_resources_of_one_name_conflict() -> None:
     resource.register_resource(config, Note, plural="notes-b")
     with pytest.raises(ConfigurationConflictError):
         config.commit()
+
+
+def test_shareable_resource_without_permission_backend_refuses_to_start() -> None:
+    config = _configurator(permission_backend="")
+
+    class Poster(resource.ShareableResource):
+        pass
+
+    resource.register_resource(config, Poster)
+    with pytest.raises(ConfigurationExecutionError) as raised:
+        config.commit()
+    original = raised.value.value  # the error raised by the action
+    assert isinstance(original, ConfigurationError)
+    assert original.key == "permission_backend"
+    assert "Poster is a ShareableResource" in str(raised.value)
+
+
+def test_user_resource_needs_no_permission_backend() -> None:
+    config = _configurator(permission_backend="")
+
+    class Diary(resource.UserResource):
+        pass
+
+    resource.register_resource(config, Diary)
+    config.commit()
+    assert "diary" in resource.registered_resources(config.registry)
