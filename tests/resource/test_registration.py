@@ -117,7 +117,7 @@ def test_shareable_resource_without_permission_backend_refuses_to_start() -> Non
     resource.register_resource(config, Poster)
     with pytest.raises(ConfigurationExecutionError) as raised:
         config.commit()
-    original = raised.value.value  # the error raised by the action
+    original = raised.value.evalue  # the error raised by the action
     assert isinstance(original, ConfigurationError)
     assert original.key == "permission_backend"
     assert "Poster is a ShareableResource" in str(raised.value)
