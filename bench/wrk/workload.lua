@@ -2,7 +2,8 @@
 --   BENCH_METHOD        GET, POST, PATCH...
 --   BENCH_PATH          request path; "{id}" is replaced by a random line of BENCH_IDS_FILE
 --   BENCH_IDS_FILE      file of record ids, one a line (optional)
---   BENCH_BODY          JSON body; "{n}" is replaced by a number unique to the request (optional)
+--   BENCH_BODY          JSON body; "{n}" is replaced by a number unique to the request and
+--                       "{rank}" by a rank from 5000 to 9999 derived from it (optional)
 --   BENCH_AUTH          value of the Authorization header (optional)
 --   BENCH_MAX_REQUESTS  stop once this many responses arrived over all threads (0: no bound)
 --   BENCH_THREADS       number of wrk threads (to split BENCH_MAX_REQUESTS)
@@ -57,8 +58,9 @@ function request()
    end
    local body = nil
    if body_template and body_template ~= "" then
-      local unique = tostring(thread_number * 100000000 + sequence)
-      body = (string.gsub(body_template, "{n}", unique))
+      local unique = thread_number * 100000000 + sequence
+      body = (string.gsub(body_template, "{n}", tostring(unique)))
+      body = (string.gsub(body, "{rank}", tostring(5000 + unique % 5000)))
    end
    return wrk.format(method, target, request_headers, body)
 end
