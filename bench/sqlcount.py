@@ -103,7 +103,7 @@ def requests_of(system: System, app: Any) -> dict[str, tuple[str, str, Any, bool
         "patch_record": ("PATCH", system.record_path(record_id(PATCHED_RECORD)),
                          {"data": {"title": "counted"}}, True),
         "create_record": ("POST", system.collection_path,
-                          {"data": {"title": "counted", "rank": -1, "tags": []}}, True),
+                          {"data": {"title": "counted", "rank": 5000, "tags": []}}, True),
     }
 
 
