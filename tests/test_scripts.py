@@ -107,7 +107,8 @@ def test_the_environment_overrides_the_ini_file(memory_ini, monkeypatch):
 
 
 def test_a_command_needing_a_missing_backend_says_so(tmp_path):
-    ini = write_ini(tmp_path, {"storage_backend": "cliquetish.storage.memory"})
+    ini = write_ini(tmp_path, {"storage_backend": "cliquetish.storage.memory",
+                               "permission_backend": "cliquetish.permission.memory"})
     code, _, err = run("flush-cache", "--ini", str(ini))
     assert code == 1
     assert "no cache backend is configured" in err
