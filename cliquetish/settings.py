@@ -74,6 +74,14 @@ def as_positive_float(value: Any) -> float:
     return number
 
 
+def as_non_negative_float(value: Any) -> float:
+    """Cast to a float that is zero or more."""
+    number = float(value)
+    if not number >= 0:
+        raise ValueError(f"{value!r} is negative")
+    return number
+
+
 def as_str(value: Any) -> str:
     """Cast to a stripped string."""
     return str(value).strip()
@@ -135,6 +143,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Connections the permission pool may open beyond its size."),
     Setting("permission_pool_timeout_seconds", as_positive_float, 5.0,
             "Wait for a free permission connection before failing with 503."),
+    Setting("permission_principals_cache_seconds", as_non_negative_float, 2.0,
+            "PostgreSQL permission backend: how long a process keeps a user's groups "
+            "(0: read them on every request)."),
     Setting("heartbeat_timeout_seconds", as_positive_float, 10.0,
             "Time given to the heartbeat checks before they count as failed."),
     # Protocol

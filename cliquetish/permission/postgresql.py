@@ -10,7 +10,8 @@ transaction, so an aborted request leaves no entry behind, and a PostgreSQL stor
 database can join these tables inside its listing queries.
 
 User principals are read on most requests, and change rarely: :meth:`Permission.get_user_principals`
-keeps them per process for :data:`PRINCIPALS_CACHE_SECONDS` (see :class:`PrincipalsCache`). A
+keeps them per process for ``permission_principals_cache_seconds`` (2 by default, 0 turns it
+off; see :class:`PrincipalsCache`). A
 change made through this backend is seen at once by the process that made it; other processes
 see it within that delay.
 """
@@ -142,11 +143,18 @@ class PrincipalsCache:
                 return entry[1], self._generation
             return None, self._generation
 
-    def put(self, user_id: str, principals: frozenset[str], generation: int) -> None:
-        """Keep ``principals`` unless something changed since ``generation`` was read."""
+    def put(
+        self, user_id: str, principals: frozenset[str], generation: int,
+        seconds: float | None = None,
+    ) -> None:
+        """Keep ``principals`` for ``seconds`` (default: this cache's delay) unless something
+        changed since ``generation`` was read."""
+        seconds = self.seconds if seconds is None else seconds
+        if seconds <= 0:
+            return
         with self._lock:
             if generation == self._generation:
-                self._entries[user_id] = (time.monotonic() + self.seconds, principals)
+                self._entries[user_id] = (time.monotonic() + seconds, principals)
 
     def invalidate(self, user_id: str | None = None) -> None:
         """Forget one user's principals (everyone's when ``user_id`` is None)."""
@@ -174,9 +182,12 @@ def principals_cache(engine: Engine) -> PrincipalsCache:
 class Permission(PermissionBase):
     """Access-control entries and user principals in two PostgreSQL tables."""
 
-    def __init__(self, client: PostgreSQLClient) -> None:
+    def __init__(
+        self, client: PostgreSQLClient, principals_cache_seconds: float = PRINCIPALS_CACHE_SECONDS
+    ) -> None:
         self.client = client
         self.principals_cache = principals_cache(client.engine)
+        self.principals_cache_seconds = principals_cache_seconds
 
     def _principals_changed(self, user_id: str | None) -> None:
         """Drop the cached principals now, and again once the change is committed; the
@@ -245,7 +256,9 @@ class Permission(PermissionBase):
         if cached is not None:
             return set(cached)
         principals = {row[0] for row in self._execute(GET_USER_PRINCIPALS, user_id=user_id)}
-        self.principals_cache.put(user_id, frozenset(principals), generation)
+        self.principals_cache.put(
+            user_id, frozenset(principals), generation, self.principals_cache_seconds
+        )
         return principals
 
     def add_principal_to_ace(self, object_id: str, permission: str, principal: str) -> None:
@@ -330,4 +343,10 @@ class Permission(PermissionBase):
 def load_from_config(config: Any) -> Permission:
     """A permission backend on ``permission_url`` (the pool shared with the storage when the
     URL is the same)."""
-    return Permission(create_client(config.get_settings(), "permission"))
+    settings = config.get_settings()
+    return Permission(
+        create_client(settings, "permission"),
+        principals_cache_seconds=settings.get(
+            "permission_principals_cache_seconds", PRINCIPALS_CACHE_SECONDS
+        ),
+    )
