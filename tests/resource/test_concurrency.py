@@ -35,6 +35,10 @@ def run_together(count: int, work) -> list:
     return results
 
 
+MAX_INSERTS = 150  # bounded: a writer faster than the walk could otherwise outrun it forever
+MAX_PAGES = (40 + MAX_INSERTS) // 3 + 2
+
+
 def test_paging_while_records_are_added_returns_each_record_once(app) -> None:
     initial = {app.post_json(NOTES, {"data": {"title": f"n{i}", "rank": i % 7}},
                              headers=ALICE).json["data"]["id"] for i in range(40)}
@@ -44,7 +48,7 @@ def test_paging_while_records_are_added_returns_each_record_once(app) -> None:
     def insert() -> None:
         writer = client(app)
         index = 0
-        while not stop.is_set():
+        while not stop.is_set() and index < MAX_INSERTS:
             response = writer.post_json(NOTES, {"data": {"title": f"new{index}", "rank": 3}},
                                         headers=ALICE)
             added.append(response.json["data"]["id"])
@@ -56,12 +60,14 @@ def test_paging_while_records_are_added_returns_each_record_once(app) -> None:
         for sort in ("", "&_sort=rank", "&_sort=-title"):
             seen = []
             response = app.get(f"{NOTES}?_limit=3{sort}", headers=ALICE)
-            while True:
+            for _ in range(MAX_PAGES):
                 seen.extend(record["id"] for record in response.json["data"])
                 link = response.headers.get("Next-Page")
                 if not link:
                     break
                 response = app.get(link, headers=ALICE)
+            else:
+                raise AssertionError(f"the walk{sort} did not end within {MAX_PAGES} pages")
             duplicates = [item for item, times in Counter(seen).items() if times > 1]
             assert duplicates == []
             assert initial <= set(seen)
