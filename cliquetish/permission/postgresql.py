@@ -214,9 +214,8 @@ class Permission(PermissionBase):
             return False
 
     def _execute(self, statement: str, **params: Any) -> Any:
-        """Run a read."""
-        with self.client.connect(read_only=True) as connection:
-            return execute(connection, statement, params).all()
+        """Run a read (prepared: every read here looks up one key, whatever its values)."""
+        return self.client.read(statement, params, prepare=statement != ACCESSIBLE_OBJECTS)
 
     def _write(self, statement: str, **params: Any) -> None:
         with self.client.connect() as connection:

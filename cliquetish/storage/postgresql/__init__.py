@@ -77,9 +77,8 @@ class PostgreSQLStorage(StorageBase):
         """True when the server answers within two seconds; never raises."""
         return self.client.ping()
 
-    def _execute(self, statement: str, params: dict[str, Any], read_only: bool = False
-                 ) -> list[Any]:
-        with self.client.connect(read_only=read_only) as connection:
+    def _execute(self, statement: str, params: dict[str, Any]) -> list[Any]:
+        with self.client.connect() as connection:
             return execute(connection, statement, params).all()
 
     @staticmethod
@@ -246,7 +245,7 @@ class PostgreSQLStorage(StorageBase):
     def get(self, collection_id: str, parent_id: str, object_id: str) -> Record:
         """The live record (see :meth:`StorageBase.get`)."""
         params = self._pair(collection_id, parent_id, object_id=textcodec.encode_text(object_id))
-        rows = self._execute(sql.GET, params, read_only=True)
+        rows = self.client.read(sql.GET, params, prepare=True)
         if not rows:
             raise RecordNotFoundError(object_id)
         return _row_record(object_id, *rows[0])
@@ -262,7 +261,7 @@ class PostgreSQLStorage(StorageBase):
             return None
         params = self._pair(collection_id, parent_id, object_id=textcodec.encode_text(object_id),
                             object_uri=object_uri)
-        rows = self._execute(sql.GET_WITH_PERMISSIONS, params, read_only=True)
+        rows = self.client.read(sql.GET_WITH_PERMISSIONS, params, prepare=True)
         if not rows:
             return None, {}
         last_modified, data_text, entries = rows[0]
@@ -297,14 +296,12 @@ class PostgreSQLStorage(StorageBase):
         statement = sql.LIST.format(where=where, order=order_sql(applied, params),
                                     limit=self._limit(params, limit))
         total = None
-        with self.client.connect(read_only=True) as connection:
-            rows = execute(connection, statement, params.values).all()
-            if count:
-                count_params = Params(**self._pair(collection_id, parent_id))
-                count_where = self._where(count_params, filters, None, False, read_filter, [])
-                total = execute(
-                    connection, sql.COUNT.format(where=count_where), count_params.values
-                ).scalar_one()
+        rows = self.client.read(statement, params.values)
+        if count:
+            count_params = Params(**self._pair(collection_id, parent_id))
+            count_where = self._where(count_params, filters, None, False, read_filter, [])
+            total = self.client.read(sql.COUNT.format(where=count_where),
+                                     count_params.values)[0][0]
         return [_row_record(*row) for row in rows], total
 
     def get_all_with_timestamp(
@@ -327,7 +324,7 @@ class PostgreSQLStorage(StorageBase):
                             applied)
         statement = sql.LIST_WITH_TIMESTAMP.format(where=where, order=order_sql(applied, params),
                                                    limit=self._limit(params, limit))
-        rows = self._execute(statement, params.values, read_only=True)
+        rows = self.client.read(statement, params.values)
         stamp = rows[0][3] if rows else None
         if stamp is None:
             stamp = self.collection_timestamp(collection_id, parent_id)

@@ -52,7 +52,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from cliquetish.errors import ConfigurationError
 from cliquetish.storage.exceptions import BackendError
-from cliquetish.storage.postgresql.datamanager import joined_connection
+from cliquetish.storage.postgresql.datamanager import joined_connection, joined_manager
+from cliquetish.storage.postgresql.prepared import run_prepared
 from cliquetish.undo import active_transaction
 
 __all__ = [
@@ -252,6 +253,53 @@ class PostgreSQLClient:
             return
         with backend_errors(), self.engine.connect() as connection, connection.begin():
             yield connection
+
+    def read(self, statement: str, params: Mapping[str, Any] | None = None,
+             prepare: bool = False) -> list[Any]:
+        """The rows of a read-only ``statement`` (``:name`` placeholders).
+
+        When the active zope transaction already holds a connection to this database (it
+        wrote, or began a savepoint), the statement runs there and sees what was written.
+        Otherwise it runs on a pooled connection in autocommit mode, given back at once: no
+        ``BEGIN``, no ``COMMIT``, and nothing held until the end of the request. With
+        ``prepare`` (for statements whose best plan does not depend on their values) it is
+        prepared once per connection (see :mod:`.prepared`).
+
+        :raises BackendError: on any database error.
+        """
+        txn = active_transaction(self.transaction_manager)
+        if txn is not None:
+            manager = joined_manager(self.engine, txn)
+            if manager is not None:
+                with backend_errors():
+                    return execute(manager.connection, statement, params).all()
+        return self._pooled_read(statement, params, prepare)
+
+    def _pooled_read(self, statement: str, params: Mapping[str, Any] | None,
+                     prepare: bool) -> list[Any]:
+        with backend_errors():
+            pooled = self.engine.raw_connection()
+        driver = pooled.dbapi_connection
+        try:
+            driver.autocommit = True
+            if prepare:
+                rows = run_prepared(pooled.info, driver, statement, params)
+            else:
+                with driver.cursor() as cursor:
+                    if params:
+                        cursor.execute(driver_sql(statement), dict(params))
+                    else:
+                        cursor.execute(statement)
+                    rows = cursor.fetchall() if cursor.description is not None else []
+            driver.autocommit = False
+            return rows
+        except psycopg2.Error as error:
+            pooled.invalidate(error)  # its state is unknown: the pool opens a new one
+            if self.engine.dialect.is_disconnect(error, driver, None):
+                self.engine.dispose()  # the server went away: drop the idle connections too
+            raise BackendError(error) from error
+        finally:
+            pooled.close()
 
     def ping(self, timeout_ms: int = PING_TIMEOUT_MILLISECONDS) -> bool:
         """True when the server answers ``SELECT 1`` within ``timeout_ms``; never raises.

@@ -36,7 +36,7 @@ from zope.interface import implementer
 
 from cliquetish.storage.exceptions import BackendError
 
-__all__ = ["ConnectionDataManager", "ConnectionSavepoint", "joined_connection"]
+__all__ = ["ConnectionDataManager", "ConnectionSavepoint", "joined_connection", "joined_manager"]
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +128,15 @@ class ConnectionSavepoint:
             self.nested.rollback()
 
 
+def joined_manager(engine: Engine, txn: Any) -> ConnectionDataManager | None:
+    """The data manager of ``engine`` in the zope transaction ``txn``, if it joined one."""
+    try:
+        manager: ConnectionDataManager | None = txn.data(engine)
+    except KeyError:
+        return None
+    return manager
+
+
 def joined_connection(engine: Engine, txn: Any, transaction_manager: Any,
                       read_only: bool = False) -> Connection:
     """The connection of ``engine`` in the zope transaction ``txn``, joined on first use.
@@ -135,10 +144,7 @@ def joined_connection(engine: Engine, txn: Any, transaction_manager: Any,
     ``read_only``: the caller only reads; its statements may run before the database
     transaction begins (see the module docstring).
     """
-    try:
-        manager = txn.data(engine)
-    except KeyError:
-        manager = None
+    manager = joined_manager(engine, txn)
     if manager is None:
         manager = ConnectionDataManager(engine, txn, transaction_manager)
     return manager.connection if read_only else manager.for_writes()
