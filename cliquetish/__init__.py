@@ -19,6 +19,7 @@ from pyramid.config import Configurator
 
 from cliquetish import directives
 from cliquetish.errors import ConfigurationError
+from cliquetish.request_factory import bake_request_properties
 from cliquetish.settings import load_settings
 
 __version__ = "0.1.0"
@@ -33,6 +34,13 @@ __all__ = [
 ]
 
 PREFIX_KEY = "cliquetish.settings_prefix"
+
+TRANSACTION_DEFAULTS = {
+    "tm.annotate_user": False,
+    "tm.activate_hook": "cliquetish.tweens.transaction.needs_transaction",
+}
+"""pyramid_tm settings given unless the application sets them (see
+:mod:`cliquetish.tweens.transaction`)."""
 
 
 def load_default_settings(
@@ -69,7 +77,10 @@ def load_default_settings(
             key="userid_hmac_secret",
         )
     settings[PREFIX_KEY] = settings_prefix
-    settings.setdefault("tm.annotate_user", False)
+    given = config.get_settings()
+    for key, value in TRANSACTION_DEFAULTS.items():
+        if key not in given:  # the application's own pyramid_tm settings are kept
+            settings[key] = value
     settings["handle_exceptions"] = False  # cornice: our exception views answer every error
     config.add_settings(settings)
     return settings
@@ -112,6 +123,7 @@ def includeme(config: Configurator) -> None:
     config.include("cliquetish.authentication")
     config.include("cliquetish.views")
     directives.load_backends(config)
+    bake_request_properties(config)
 
 
 def install_middlewares(app: Any, settings: Mapping[str, Any]) -> Any:

@@ -31,6 +31,8 @@ from typing import Any
 from pyramid.config import Configurator
 from zope.interface import implementedBy
 
+from cliquetish.undo import active_transaction
+
 __all__ = [
     "ACTIONS",
     "AfterResourceChanged",
@@ -142,13 +144,11 @@ def listening(registry: Any, action: ACTIONS) -> bool:
 
 
 def _current_transaction(request: Any) -> Any:
+    """The request's active transaction, or None (a safe method runs outside any)."""
     manager = getattr(request, "tm", None)
     if manager is None:
         return None
-    try:
-        return manager.get()
-    except Exception:  # noqa: BLE001 - an explicit manager outside a transaction
-        return None
+    return active_transaction(manager)
 
 
 def _before_commit(events: _TransactionEvents, registry: Any) -> None:

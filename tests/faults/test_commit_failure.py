@@ -60,7 +60,7 @@ def test_connection_lost_before_commit_is_503_and_writes_nothing(
         registry.getUtility(marker).initialize_schema()
     storage = registry.getUtility(IStorage)
 
-    response = app.get("/v1/doomed", headers=ALICE, expect_errors=True)
+    response = app.post("/v1/doomed", headers=ALICE, expect_errors=True)
 
     assert response.status_int == 503, response.body
     assert response.json["errno"] == 201
