@@ -205,7 +205,8 @@ def build_subrequest(request: Request, spec: Mapping[str, Any], path: str) -> Re
     request_id = getattr(request, "request_id", None)
     correlation = {"X-Request-Id": request_id} if request_id else {}
     headers = _merge_headers(inherited, correlation, spec["headers"])
-    subrequest = Request.blank(path, base_url=request.host_url, headers=headers)
+    # The class of the batch request: the application's request factory, with its properties.
+    subrequest = type(request).blank(path, base_url=request.host_url, headers=headers)
     subrequest.method = spec["method"]
     for key in ("REMOTE_ADDR", "tm.active", "tm.manager"):
         if key in request.environ:
