@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -78,7 +77,7 @@ def secrets_equal(left: str | bytes, right: str | bytes) -> bool:
 
 def userid_hmac(secret: str, message: str) -> str:
     """Hex HMAC-SHA256 of ``message`` keyed by ``secret`` (both UTF-8)."""
-    return hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode("utf-8"), message.encode("utf-8"), "sha256").hex()
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:

@@ -5,7 +5,7 @@ Everything here is about headers and bodies; the storage is never touched.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 from collections.abc import Iterable
 from email.utils import formatdate
 from typing import Any
@@ -55,12 +55,25 @@ def not_found(message: str = "The record does not exist.") -> HTTPException:
     return http_error(404, ERRORS.INVALID_RESOURCE_ID, message)
 
 
+@functools.lru_cache(maxsize=256)
+def http_date(seconds: int) -> str | None:
+    """The HTTP date of ``seconds`` since the epoch (None for a time no HTTP date can say).
+
+    Cached: the records a process answers share few distinct seconds.
+    """
+    try:
+        return formatdate(seconds, usegmt=True)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def timestamp_headers(timestamp: int) -> dict[str, str]:
     """``ETag`` (quoted milliseconds) and ``Last-Modified`` (HTTP date) of ``timestamp``
     (the latter left out for a time no HTTP date can say)."""
     headers = {"ETag": f'"{timestamp}"'}
-    with contextlib.suppress(ValueError, OverflowError, OSError):
-        headers["Last-Modified"] = formatdate(timestamp / 1000.0, usegmt=True)
+    last_modified = http_date(timestamp // 1000)
+    if last_modified is not None:
+        headers["Last-Modified"] = last_modified
     return headers
 
 
@@ -79,7 +92,21 @@ def json_response(
     timestamp: int | None = None,
     cache_expires: int | None = None,
 ) -> Response:
-    """The view's answer: ``body`` as JSON with the caching and timestamp headers."""
+    """The view's answer: ``body`` as JSON with the caching and timestamp headers.
+
+    Built directly, unless something already took ``request.response`` (a hook that set a
+    header on it, say): then that response is the answer.
+    """
+    cache_control = "no-cache" if cache_expires is None else f"max-age={cache_expires}"
+    if "response" not in request.__dict__:
+        headers = [("Content-Type", JSON_TYPE), ("Cache-Control", cache_control)]
+        if timestamp is not None:
+            headers.extend(timestamp_headers(timestamp).items())
+        if request.method == "HEAD":
+            return Response(status=status, headerlist=headers, charset=None)
+        response = Response(status=status, headerlist=headers, charset=None)
+        response.body = orjson.dumps(body)
+        return response
     response = request.response
     response.status_int = status
     response.headers["Content-Type"] = JSON_TYPE
@@ -87,7 +114,7 @@ def json_response(
         response.body = orjson.dumps(body)
     if timestamp is not None:
         response.headers.update(timestamp_headers(timestamp))
-    set_cache_headers(response, cache_expires)
+    response.headers["Cache-Control"] = cache_control
     return response
 
 
