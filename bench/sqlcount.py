@@ -39,10 +39,25 @@ class Recorder:
         self.rollbacks = 0
 
     def listen(self) -> None:
-        """Hook the events of every SQLAlchemy engine."""
+        """Hook the events of every SQLAlchemy engine, and the reads cliquetish runs on pooled
+        psycopg2 connections (outside SQLAlchemy's statement events)."""
         event.listen(Engine, "before_cursor_execute", self._statement)
         event.listen(Engine, "commit", self._commit)
         event.listen(Engine, "rollback", self._rollback)
+        try:
+            from cliquetish.storage.postgresql.client import PostgreSQLClient, driver_sql
+        except ImportError:  # Kinto's virtualenv
+            return
+        pooled_read = PostgreSQLClient._pooled_read
+        recorder = self
+
+        def recorded_read(client: Any, statement: str, params: Any, prepare: bool) -> Any:
+            text = driver_sql(statement) if params else statement
+            recorder._statement(None, None, ("PREPARED " if prepare else "") + text,
+                                dict(params or {}))
+            return pooled_read(client, statement, params, prepare)
+
+        PostgreSQLClient._pooled_read = recorded_read  # type: ignore[method-assign]
 
     def _statement(self, conn: Any, cursor: Any, statement: str, parameters: Any,
                    *args: Any) -> None:
@@ -70,7 +85,7 @@ def explain(system: System, executed: list[tuple[str, Any]]) -> None:
     try:
         with connection.cursor() as cursor:
             for statement, parameters in executed:
-                text = cursor.mogrify(statement, parameters).decode()
+                text = cursor.mogrify(statement.removeprefix("PREPARED "), parameters).decode()
                 if text in seen or WRITES.search(text) or "statement_timeout" in text:
                     continue
                 seen.add(text)

@@ -35,7 +35,7 @@ def clean(client: PostgreSQLClient) -> None:
     with client.connect(join_transaction=False) as connection:
         connection.execute(sa.text(f"DELETE FROM {TABLE}"))
         connection.execute(sa.text(f"INSERT INTO {TABLE} VALUES (1, 'one'), (2, 'two')"))
-    client.read("DEALLOCATE ALL")
+    client.engine.dispose()  # a new server session: nothing prepared
     yield
     transaction.abort()
 
@@ -149,3 +149,26 @@ def test_a_connection_killed_by_the_server_fails_one_read_then_is_replaced(
     assert first in (None, [("one",)])
     assert client.read(statement, {"k": 1}, prepare=True) == [("one",)]
     assert client.read("SELECT pg_backend_pid()") != [(pid,)]
+
+
+def test_only_listings_without_data_filters_are_prepared() -> None:
+    from cliquetish.storage import COMPARISON, Filter
+    from cliquetish.storage.postgresql import _plan_fits_all
+
+    assert _plan_fits_all([])
+    assert _plan_fits_all([Filter("last_modified", 10, COMPARISON.GT),
+                           Filter("id", ["a", "b"], COMPARISON.IN)])
+    assert not _plan_fits_all([Filter("rank", 5000, COMPARISON.MIN)])
+    assert not _plan_fits_all([Filter("last_modified", 1, COMPARISON.GT),
+                               Filter("author.name", "x")])
+
+
+def test_a_connection_prepares_a_bounded_number_of_statements(
+        client: PostgreSQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cliquetish.storage.postgresql import prepared
+
+    monkeypatch.setattr(prepared, "MAX_PREPARED_PER_CONNECTION", 3)
+    for k in range(6):
+        statement = f"SELECT v FROM {TABLE} WHERE k = :k AND {k} = {k}"
+        assert client.read(statement, {"k": 1}, prepare=True) == [("one",)]
+    assert len(prepared_names(client)) == 3

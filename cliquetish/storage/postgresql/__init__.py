@@ -57,6 +57,16 @@ def _row_record(object_id: str, last_modified: int, data_text: str) -> Record:
     return data
 
 
+_KEY_FIELDS = frozenset({ID_FIELD, MODIFIED_FIELD})
+
+
+def _plan_fits_all(filters: Sequence[Filter]) -> bool:
+    """True when one plan serves a listing whatever its values: no filter on a data field
+    (sorts, keysets, ``_since`` and filters on ids and timestamps follow their indexes), so
+    its statement may be prepared. A filter on data fields is planned for its values."""
+    return all(item.field in _KEY_FIELDS for item in filters)
+
+
 class PostgreSQLStorage(StorageBase):
     """Records in the ``records`` table of one PostgreSQL database."""
 
@@ -296,7 +306,7 @@ class PostgreSQLStorage(StorageBase):
         statement = sql.LIST.format(where=where, order=order_sql(applied, params),
                                     limit=self._limit(params, limit))
         total = None
-        rows = self.client.read(statement, params.values)
+        rows = self.client.read(statement, params.values, prepare=_plan_fits_all(filters))
         if count:
             count_params = Params(**self._pair(collection_id, parent_id))
             count_where = self._where(count_params, filters, None, False, read_filter, [])
@@ -324,7 +334,7 @@ class PostgreSQLStorage(StorageBase):
                             applied)
         statement = sql.LIST_WITH_TIMESTAMP.format(where=where, order=order_sql(applied, params),
                                                    limit=self._limit(params, limit))
-        rows = self.client.read(statement, params.values)
+        rows = self.client.read(statement, params.values, prepare=_plan_fits_all(filters))
         stamp = rows[0][3] if rows else None
         if stamp is None:
             stamp = self.collection_timestamp(collection_id, parent_id)

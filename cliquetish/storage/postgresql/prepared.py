@@ -23,12 +23,17 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 
-__all__ = ["PreparedStatement", "prepared_statement", "run_prepared"]
+__all__ = ["MAX_PREPARED_PER_CONNECTION", "PreparedStatement", "prepared_statement",
+           "run_prepared"]
 
 _PLACEHOLDER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])")
 """A ``:name`` placeholder, as :func:`sqlalchemy.text` finds them."""
 
 _INFO_KEY = "cliquetish.prepared"
+
+MAX_PREPARED_PER_CONNECTION = 200
+"""Statements a connection prepares at most; later ones run unprepared (listings come in many
+shapes: this bounds what each server session keeps)."""
 
 _UNPREPARABLE: set[str] = set()
 """Names of statements the server refused to prepare (run unprepared in this process)."""
@@ -100,6 +105,9 @@ def run_prepared(record_info: dict[str, Any], driver: Any, statement: str,
             except _STALE:
                 cursor.execute("DEALLOCATE ALL")
                 names.clear()
+        if len(names) >= MAX_PREPARED_PER_CONNECTION:
+            cursor.execute(prepared.plain_sql, params or None)
+            return cursor.fetchall()
         try:
             cursor.execute(prepared.prepare_sql)
         except psycopg2.ProgrammingError as error:
