@@ -172,3 +172,9 @@ def test_a_connection_prepares_a_bounded_number_of_statements(
         statement = f"SELECT v FROM {TABLE} WHERE k = :k AND {k} = {k}"
         assert client.read(statement, {"k": 1}, prepare=True) == [("one",)]
     assert len(prepared_names(client)) == 3
+
+
+def test_connections_that_prepare_use_generic_plans(client: PostgreSQLClient) -> None:
+    assert client.read("SHOW plan_cache_mode") == [("auto",)]
+    client.read(f"SELECT v FROM {TABLE} WHERE k = :k", {"k": 1}, prepare=True)
+    assert client.read("SHOW plan_cache_mode") == [("force_generic_plan",)]

@@ -343,7 +343,8 @@ class PostgreSQLStorage(StorageBase):
     # Query parts
     @staticmethod
     def _limit(params: Params, limit: int | None) -> str:
-        return "" if limit is None else f"LIMIT {params.add(int(limit))}"
+        # Written in the statement (an int): a generic plan then knows how few rows it needs.
+        return "" if limit is None else f"LIMIT {int(limit)}"
 
     def _where(
         self, params: Params, filters: Sequence[Filter], keyset: Keyset | None,

@@ -2,14 +2,21 @@
 
 A statement run often with the same shape (a record by id, a user's principals) is parsed and
 planned once per connection with ``PREPARE``, then run with ``EXECUTE``: the server skips the
-parse and, once its plan cache settles on a generic plan, the planning. Only statements whose
-best plan does not depend on the values are worth it (and safe): a listing filtered on a range
-is planned for its values on every run instead, as it always was.
+parse and the planning. Only statements whose best plan does not depend on the values are worth
+it (and safe): a listing filtered on data fields is planned for its values on every run
+instead, as it always was.
 
 Which statements a connection has prepared is kept in the pool's record of that connection, so
 a connection the pool replaces starts with none. A statement the server refuses to prepare is
 run unprepared from then on, and a prepared statement that became invalid (``DEALLOCATE ALL``,
 a schema change) is prepared again.
+
+The connections that prepare statements plan them once, generically
+(``plan_cache_mode = force_generic_plan``, a setting that only concerns prepared statements):
+PostgreSQL's own choice keeps planning a sorted listing for its values at every run, which
+costs more than the run itself. Only statements whose plan has one best shape are prepared:
+lookups by key, and listings whose filters are on ``id`` and ``last_modified`` (their sorts,
+keysets and limits are written in the statement, see :mod:`.queries`).
 """
 
 from __future__ import annotations
@@ -23,13 +30,15 @@ from typing import Any
 import psycopg2
 import psycopg2.errors
 
-__all__ = ["MAX_PREPARED_PER_CONNECTION", "PreparedStatement", "prepared_statement",
-           "run_prepared"]
+__all__ = ["GENERIC_PLANS", "MAX_PREPARED_PER_CONNECTION", "PreparedStatement",
+           "prepared_statement", "run_prepared"]
 
 _PLACEHOLDER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])")
 """A ``:name`` placeholder, as :func:`sqlalchemy.text` finds them."""
 
 _INFO_KEY = "cliquetish.prepared"
+
+GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 
 MAX_PREPARED_PER_CONNECTION = 200
 """Statements a connection prepares at most; later ones run unprepared (listings come in many
@@ -76,10 +85,14 @@ def prepared_statement(statement: str) -> PreparedStatement:
     return PreparedStatement(statement)
 
 
-def _prepared_names(record_info: dict[str, Any], driver: Any) -> set[str]:
-    """The statements prepared on ``driver``, kept with the pool's record of the connection."""
+def _prepared_names(record_info: dict[str, Any], driver: Any, cursor: Any) -> set[str]:
+    """The statements prepared on ``driver``, kept with the pool's record of the connection.
+
+    A connection seen for the first time is told to use generic plans (see the module).
+    """
     entry = record_info.get(_INFO_KEY)
     if entry is None or entry[0] is not driver:
+        cursor.execute(GENERIC_PLANS)
         entry = record_info[_INFO_KEY] = (driver, set())
     return entry[1]
 
@@ -96,7 +109,7 @@ def run_prepared(record_info: dict[str, Any], driver: Any, statement: str,
         if prepared.name in _UNPREPARABLE:
             cursor.execute(prepared.plain_sql, params or None)
             return cursor.fetchall()
-        names = _prepared_names(record_info, driver)
+        names = _prepared_names(record_info, driver, cursor)
         values = prepared.values(params)
         if prepared.name in names:
             try:

@@ -1,8 +1,11 @@
 """SQL for filters, sorting and keyset pagination over the ``records`` table.
 
 Each function returns SQL text and adds the values it needs to a :class:`Params`; user input
-(field names included, as ``text[]`` paths read with ``#>``) only ever travels as bound
-parameters. The SQL gives the answers :mod:`cliquetish.storage.evaluation` gives in Python:
+travels as bound parameters, with one exception: a field name whose steps are plain (letters,
+digits, ``_`` and ``-``: nothing to quote or escape) is written as a literal ``text[]``
+path, so that a prepared statement's generic plan can use the sort index
+(:func:`sort_index_statement`); any other name is bound too.
+The SQL gives the answers :mod:`cliquetish.storage.evaluation` gives in Python:
 
 * the JSON type rank (``null`` 0, string 1, number 2, boolean 3, array 4, object 5, missing 6)
   orders values of different types; within a type strings compare as ``text COLLATE "C"``
@@ -60,13 +63,26 @@ def _column(field: str) -> str | None:
     return field if field in _COLUMN_RANKS else None
 
 
+_PLAIN_STEP = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""A field name step written in the SQL itself: nothing in it needs quoting or escaping."""
+
+
+def _path_sql(steps: list[str], params: Params) -> str:
+    """The ``text[]`` path of ``steps``: a literal ``ARRAY[...]`` when every step is plain (the
+    expression of :func:`sort_index_statement`, which a prepared statement's generic plan can
+    match with the index), else a bound parameter."""
+    if all(_PLAIN_STEP.fullmatch(step) for step in steps):
+        return "ARRAY[" + ", ".join(f"'{step}'" for step in steps) + "]"
+    return params.add(steps)
+
+
 def value_sql(field: str, params: Params) -> str:
     """The jsonb value of ``field`` in a row (SQL NULL when missing)."""
     steps = _steps(field)
     if steps[0] in _COLUMN_RANKS:
         base = f"to_jsonb({steps[0]})"
-        return base if len(steps) == 1 else f"({base} #> {params.add(steps[1:])})"
-    return f"(data #> {params.add(steps)})"
+        return base if len(steps) == 1 else f"({base} #> {_path_sql(steps[1:], params)})"
+    return f"(data #> {_path_sql(steps, params)})"
 
 
 def _is_int(value: Any) -> bool:
