@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote_plus
 
 from cliquetish.resource.http import invalid
 from cliquetish.resource.pagination import InvalidToken, decode_token, encode_token, keyset_of
@@ -76,11 +76,26 @@ class Page:
             self.next_token = encode_token(secret, scope, keyset_of(last, query.sorting))
 
 
+_QUERY_SAFE = "&=+%/:,;@!$'()*~.-_"
+"""Characters of a querystring kept as they are (with letters and digits); any other is
+percent-encoded, so the URL is safe in a header whatever the request's querystring held."""
+
+
 def next_page_url(request: Any, token: str) -> str:
-    """The absolute URL of the next page: the same querystring with the new ``_token``."""
-    params = [(name, value) for name, value in request.GET.items() if name != "_token"]
-    params.append(("_token", token))
-    return f"{request.path_url}?{urlencode(params)}"
+    """The absolute URL of the next page: the same querystring with the new ``_token``.
+
+    The other parameters are kept as the client wrote them; the token needs no quoting
+    (URL-safe base64).
+    """
+    kept = [part for part in request.environ.get("QUERY_STRING", "").split("&")
+            if part and unquote_plus(part.partition("=")[0]) != "_token"]
+    kept.append("")
+    joined = "&".join(kept)
+    try:  # a WSGI string: each character stands for one byte
+        query = quote(joined, safe=_QUERY_SAFE, encoding="latin-1")
+    except UnicodeEncodeError:  # built in process (a batch entry) from text
+        query = quote(joined, safe=_QUERY_SAFE)
+    return f"{request.path_url}?{query}_token={token}"
 
 
 def _copy_path(source: dict[str, Any], target: dict[str, Any], dotted: str) -> None:

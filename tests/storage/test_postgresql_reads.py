@@ -151,16 +151,16 @@ def test_a_connection_killed_by_the_server_fails_one_read_then_is_replaced(
     assert client.read("SELECT pg_backend_pid()") != [(pid,)]
 
 
-def test_only_listings_without_data_filters_are_prepared() -> None:
+def test_only_small_unfiltered_listings_are_prepared() -> None:
     from cliquetish.storage import COMPARISON, Filter
-    from cliquetish.storage.postgresql import _plan_fits_all
+    from cliquetish.storage.postgresql import PREPARED_LISTING_MAX_LIMIT, _plan_fits_all
 
-    assert _plan_fits_all([])
-    assert _plan_fits_all([Filter("last_modified", 10, COMPARISON.GT),
-                           Filter("id", ["a", "b"], COMPARISON.IN)])
-    assert not _plan_fits_all([Filter("rank", 5000, COMPARISON.MIN)])
-    assert not _plan_fits_all([Filter("last_modified", 1, COMPARISON.GT),
-                               Filter("author.name", "x")])
+    assert _plan_fits_all([], 21)
+    assert _plan_fits_all([], PREPARED_LISTING_MAX_LIMIT)
+    assert not _plan_fits_all([], PREPARED_LISTING_MAX_LIMIT + 1)
+    assert not _plan_fits_all([], None)
+    assert not _plan_fits_all([Filter("last_modified", 10, COMPARISON.GT)], 21)
+    assert not _plan_fits_all([Filter("rank", 5000, COMPARISON.MIN)], 21)
 
 
 def test_a_connection_prepares_a_bounded_number_of_statements(

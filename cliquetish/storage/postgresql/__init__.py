@@ -57,14 +57,17 @@ def _row_record(object_id: str, last_modified: int, data_text: str) -> Record:
     return data
 
 
-_KEY_FIELDS = frozenset({ID_FIELD, MODIFIED_FIELD})
+PREPARED_LISTING_MAX_LIMIT = 1000
+"""Largest page of a listing run as a prepared statement."""
 
 
-def _plan_fits_all(filters: Sequence[Filter]) -> bool:
-    """True when one plan serves a listing whatever its values: no filter on a data field
-    (sorts, keysets, ``_since`` and filters on ids and timestamps follow their indexes), so
-    its statement may be prepared. A filter on data fields is planned for its values."""
-    return all(item.field in _KEY_FIELDS for item in filters)
+def _plan_fits_all(filters: Sequence[Filter], limit: int | None) -> bool:
+    """True when one plan serves a listing whatever its values, so its statement may be
+    prepared: no filter at all (a filter's selectivity depends on its value: a generic plan
+    of ``_since`` on a large collection scans it in parallel) and a small page (a sorted
+    page, first or next, then walks its index whatever the keyset's values). Other listings
+    are planned for their values."""
+    return not filters and limit is not None and limit <= PREPARED_LISTING_MAX_LIMIT
 
 
 class PostgreSQLStorage(StorageBase):
@@ -306,7 +309,7 @@ class PostgreSQLStorage(StorageBase):
         statement = sql.LIST.format(where=where, order=order_sql(applied, params),
                                     limit=self._limit(params, limit))
         total = None
-        rows = self.client.read(statement, params.values, prepare=_plan_fits_all(filters))
+        rows = self.client.read(statement, params.values, prepare=_plan_fits_all(filters, limit))
         if count:
             count_params = Params(**self._pair(collection_id, parent_id))
             count_where = self._where(count_params, filters, None, False, read_filter, [])
@@ -334,7 +337,7 @@ class PostgreSQLStorage(StorageBase):
                             applied)
         statement = sql.LIST_WITH_TIMESTAMP.format(where=where, order=order_sql(applied, params),
                                                    limit=self._limit(params, limit))
-        rows = self.client.read(statement, params.values, prepare=_plan_fits_all(filters))
+        rows = self.client.read(statement, params.values, prepare=_plan_fits_all(filters, limit))
         stamp = rows[0][3] if rows else None
         if stamp is None:
             stamp = self.collection_timestamp(collection_id, parent_id)

@@ -3,8 +3,7 @@
 A statement run often with the same shape (a record by id, a user's principals) is parsed and
 planned once per connection with ``PREPARE``, then run with ``EXECUTE``: the server skips the
 parse and the planning. Only statements whose best plan does not depend on the values are worth
-it (and safe): a listing filtered on data fields is planned for its values on every run
-instead, as it always was.
+it (and safe): a filtered listing is planned for its values on every run instead.
 
 Which statements a connection has prepared is kept in the pool's record of that connection, so
 a connection the pool replaces starts with none. A statement the server refuses to prepare is
@@ -15,8 +14,8 @@ The connections that prepare statements plan them once, generically
 (``plan_cache_mode = force_generic_plan``, a setting that only concerns prepared statements):
 PostgreSQL's own choice keeps planning a sorted listing for its values at every run, which
 costs more than the run itself. Only statements whose plan has one best shape are prepared:
-lookups by key, and listings whose filters are on ``id`` and ``last_modified`` (their sorts,
-keysets and limits are written in the statement, see :mod:`.queries`).
+lookups by key, and small pages of listings without filters (their sort paths and limits
+are written in the statement, see :mod:`.queries`).
 """
 
 from __future__ import annotations
