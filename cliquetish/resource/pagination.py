@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
@@ -62,8 +61,8 @@ def _canonical(values: Mapping[str, Any]) -> bytes:
 
 
 def _signature(secret: bytes, scope: str, values_json: bytes) -> str:
-    digest = hmac.new(secret, scope.encode("utf-8") + b"\n" + values_json, hashlib.sha256)
-    return digest.hexdigest()[:SIGNATURE_LENGTH]
+    digest = hmac.digest(secret, scope.encode("utf-8") + b"\n" + values_json, "sha256")
+    return digest.hex()[:SIGNATURE_LENGTH]
 
 
 def encode_token(secret: bytes, scope: str, values: Mapping[str, Any]) -> str:
