@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,9 +77,18 @@ def secrets_equal(left: str | bytes, right: str | bytes) -> bool:
     return hmac.compare_digest(left_bytes, right_bytes)
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed_hmac(secret: str) -> Any:
+    """An HMAC-SHA256 keyed by ``secret``, to be copied: a copy skips the key set-up (and
+    OpenSSL's look-up of the algorithm, which costs more than the hash of a short message)."""
+    return hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256)
+
+
 def userid_hmac(secret: str, message: str) -> str:
     """Hex HMAC-SHA256 of ``message`` keyed by ``secret`` (both UTF-8)."""
-    return hmac.digest(secret.encode("utf-8"), message.encode("utf-8"), "sha256").hex()
+    digest = _keyed_hmac(secret).copy()
+    digest.update(message.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
