@@ -7,6 +7,13 @@ JSONB), same URLs under ``/v1/records``, basic auth on the records endpoints, ``
 ``Next-Page`` headers. Writes take a strictly increasing collection timestamp through one
 upsert on the ``timestamps`` row inside the same statement.
 
+With ``bare.permissions = true`` every record also has access-control entries (the table of
+cliquetish's permission backend, object ids ``/records/<id>``) and each statement checks them
+as cliquetish's does, still in one statement: a listing keeps the records one of the request's
+principals may ``read`` or ``write``; GET one record reads its entries with it (403 when none
+grants ``read``, the permissions shown to writers); PATCH only updates a record the request
+may ``write``; POST stores the creator's ``write`` entry with the record.
+
 Served by ``gunicorn --paste bench/bare.ini --pythonpath bench``.
 """
 
@@ -39,7 +46,15 @@ CREATE TABLE IF NOT EXISTS timestamps (
     name TEXT PRIMARY KEY,
     last_modified BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS access_control_entries (
+    object_id TEXT COLLATE "C" NOT NULL,
+    permission TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    PRIMARY KEY (object_id, permission, principal)
+);
 """
+OBJECT_URI_PREFIX = "/records/"
+EVERYONE, AUTHENTICATED = "system.Everyone", "system.Authenticated"
 
 _BUMP = """
 WITH ts AS (
@@ -66,12 +81,27 @@ FILTERS = {
 }
 
 
-def listing_statement(sort: str, filter_name: str, paged: bool) -> str:
-    """The SELECT of one listing, with numbered parameters."""
+_READABLE = (f"EXISTS (SELECT 1 FROM access_control_entries ace WHERE ace.object_id = "
+             f"'{OBJECT_URI_PREFIX}' || records.id "
+             "AND ace.permission = ANY(ARRAY['read', 'write']) "
+             "AND ace.principal = ANY(${}::text[]))")
+_WRITABLE = (f"EXISTS (SELECT 1 FROM access_control_entries ace WHERE ace.object_id = "
+             f"'{OBJECT_URI_PREFIX}' || records.id AND ace.permission = 'write' "
+             "AND ace.principal = ANY(${}::text[]))")
+_ENTRIES = (f"ARRAY(SELECT ARRAY[permission, principal] FROM access_control_entries "
+            f"WHERE object_id = '{OBJECT_URI_PREFIX}' || records.id)")
+
+
+def listing_statement(sort: str, filter_name: str, paged: bool, permissions: bool = False) -> str:
+    """The SELECT of one listing, with numbered parameters: the filter value, the principals
+    (``permissions``), the token values, the limit."""
     order, keyset, token_fields = SORTS[sort]
     conditions, number = [], 1
     if FILTERS[filter_name]:
         conditions.append(FILTERS[filter_name])
+        number += 1
+    if permissions:
+        conditions.append(_READABLE.format(number))
         number += 1
     if paged:
         conditions.append(keyset.format(*range(number, number + len(token_fields))))
@@ -86,21 +116,43 @@ def listing_name(sort: str, filter_name: str, paged: bool) -> str:
     return f"list_{sort.strip('-_')}_{filter_name.strip('_') or 'all'}_{int(paged)}"
 
 
-PREPARED = {
-    "heartbeat": "SELECT 1",
-    "get_record": "SELECT last_modified, data FROM records WHERE id = $1",
-    "patch_record": (
-        f"{_BUMP} UPDATE records SET data = records.data || $2::jsonb, "
-        "last_modified = ts.last_modified FROM ts WHERE records.id = $1 "
-        "RETURNING records.last_modified, records.data"
-    ),
-    "create_record": (
-        f"{_BUMP} INSERT INTO records (id, last_modified, data) "
-        "SELECT $1, ts.last_modified, $2::jsonb FROM ts RETURNING last_modified"
-    ),
-    **{listing_name(sort, name, paged): listing_statement(sort, name, paged)
-       for sort in SORTS for name in FILTERS for paged in (False, True)},
-}
+def prepared_statements(permissions: bool) -> dict[str, str]:
+    """Name and SQL of every prepared statement (with the permission checks or without)."""
+    if permissions:
+        get_record = (f"SELECT last_modified, data, {_ENTRIES} FROM records WHERE id = $1")
+        patch_record = (
+            f"{_BUMP} UPDATE records SET data = records.data || $2::jsonb, "
+            "last_modified = ts.last_modified FROM ts WHERE records.id = $1 "
+            f"AND {_WRITABLE.format(3)} RETURNING records.last_modified, records.data, "
+            f"{_ENTRIES}"
+        )
+        create_record = (
+            f"{_BUMP}, entry AS (INSERT INTO access_control_entries (object_id, permission, "
+            f"principal) VALUES ('{OBJECT_URI_PREFIX}' || $1, 'write', $3)) "
+            "INSERT INTO records (id, last_modified, data) "
+            "SELECT $1, ts.last_modified, $2::jsonb FROM ts RETURNING last_modified"
+        )
+    else:
+        get_record = "SELECT last_modified, data FROM records WHERE id = $1"
+        patch_record = (
+            f"{_BUMP} UPDATE records SET data = records.data || $2::jsonb, "
+            "last_modified = ts.last_modified FROM ts WHERE records.id = $1 "
+            "RETURNING records.last_modified, records.data"
+        )
+        create_record = (
+            f"{_BUMP} INSERT INTO records (id, last_modified, data) "
+            "SELECT $1, ts.last_modified, $2::jsonb FROM ts RETURNING last_modified"
+        )
+    return {
+        "heartbeat": "SELECT 1",
+        "get_record": get_record,
+        "patch_record": patch_record,
+        "create_record": create_record,
+        **{listing_name(sort, name, paged): listing_statement(sort, name, paged, permissions)
+           for sort in SORTS for name in FILTERS for paged in (False, True)},
+    }
+
+
 MAX_LIMIT = 10000
 USERID_SECRET = b"bench-secret"
 
@@ -108,8 +160,9 @@ USERID_SECRET = b"bench-secret"
 class Database:
     """One autocommit connection per process, opened after the fork, with prepared statements."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, permissions: bool = False) -> None:
         self.dsn = dsn
+        self.permissions = permissions
         self._connection: Any = None
 
     def _connect(self) -> Any:
@@ -117,7 +170,7 @@ class Database:
         connection.autocommit = True
         psycopg2.extras.register_default_jsonb(connection, loads=orjson.loads)
         with connection.cursor() as cursor:
-            for name, sql in PREPARED.items():
+            for name, sql in prepared_statements(self.permissions).items():
                 cursor.execute(f"PREPARE {name} AS {sql}")
         return connection
 
@@ -168,6 +221,24 @@ def user_id(request: Request) -> str | None:
     return "basicauth:" + digest
 
 
+def principals(userid: str) -> list[str]:
+    """The principals of an authenticated request (the bare application has no groups)."""
+    return [EVERYONE, AUTHENTICATED, userid]
+
+
+def shown_permissions(entries: list[list[str]], request_principals: list[str]
+                      ) -> tuple[bool, bool, dict[str, list[str]]]:
+    """May read, may write, and the record's permissions, from its ``[permission, principal]``
+    entries."""
+    acl: dict[str, list[str]] = {"read": [], "write": []}
+    for permission, principal in entries:
+        acl.setdefault(permission, []).append(principal)
+    granted = set(request_principals)
+    writer = bool(granted.intersection(acl["write"]))
+    return writer or bool(granted.intersection(acl["read"])), writer, {
+        name: sorted(acl[name]) for name in ("read", "write")}
+
+
 def as_record(record_id: str, last_modified: int, data: dict) -> dict:
     """The record as the API shows it."""
     return {**data, "id": record_id, "last_modified": last_modified}
@@ -215,7 +286,8 @@ def _next_page(request: Request, sort: str, last: tuple) -> str:
 
 def list_records(request: Request) -> Response:
     """GET /v1/records: one statement, ``Next-Page`` when more rows match."""
-    if user_id(request) is None:
+    userid = user_id(request)
+    if userid is None:
         return error(401, 104, "Please authenticate yourself to use this endpoint.")
     raw_limit = request.GET.get("_limit", str(MAX_LIMIT))
     sort = request.GET.get("_sort", "-last_modified")
@@ -227,8 +299,10 @@ def list_records(request: Request) -> Response:
         return error(400, 107, "_token in querystring: invalid")
     limit = min(int(raw_limit), MAX_LIMIT)
     filter_name, params = chosen
-    rows = request.registry.database.run(listing_name(sort, filter_name, bool(token)),
-                                         *params, *token, limit + 1)
+    database = request.registry.database
+    if database.permissions:
+        params.append(principals(userid))
+    rows = database.run(listing_name(sort, filter_name, bool(token)), *params, *token, limit + 1)
     response = json_response(
         {"data": [as_record(row[0], row[1], row[2]) for row in rows[:limit]]},
         etag=rows[0][3] if rows else 0,
@@ -240,7 +314,8 @@ def list_records(request: Request) -> Response:
 
 def create_record(request: Request) -> Response:
     """POST /v1/records: insert with a fresh timestamp in one statement."""
-    if user_id(request) is None:
+    userid = user_id(request)
+    if userid is None:
         return error(401, 104, "Please authenticate yourself to use this endpoint.")
     try:
         data = orjson.loads(request.body)["data"]
@@ -251,25 +326,39 @@ def create_record(request: Request) -> Response:
     record_id = str(uuid.uuid4())
     data.pop("id", None)
     data.pop("last_modified", None)
-    rows = request.registry.database.run("create_record", record_id, orjson.dumps(data).decode())
-    return json_response({"data": as_record(record_id, rows[0][0], data)}, status=201,
-                         etag=rows[0][0])
+    database = request.registry.database
+    extra = [userid] if database.permissions else []
+    rows = database.run("create_record", record_id, orjson.dumps(data).decode(), *extra)
+    body: dict[str, Any] = {"data": as_record(record_id, rows[0][0], data)}
+    if database.permissions:
+        body["permissions"] = {"read": [], "write": [userid]}
+    return json_response(body, status=201, etag=rows[0][0])
 
 
 def get_record(request: Request) -> Response:
     """GET /v1/records/{id}."""
-    if user_id(request) is None:
+    userid = user_id(request)
+    if userid is None:
         return error(401, 104, "Please authenticate yourself to use this endpoint.")
     record_id = request.matchdict["id"]
     rows = request.registry.database.run("get_record", record_id)
     if not rows:
         return error(404, 110, "record not found")
-    return json_response({"data": as_record(record_id, rows[0][0], rows[0][1])}, etag=rows[0][0])
+    body: dict[str, Any] = {"data": as_record(record_id, rows[0][0], rows[0][1])}
+    if request.registry.database.permissions:
+        readable, writer, acl = shown_permissions(rows[0][2], principals(userid))
+        if not readable:
+            return error(403, 121, "not allowed to read this record")
+        if writer:
+            body["permissions"] = acl
+    return json_response(body, etag=rows[0][0])
 
 
 def patch_record(request: Request) -> Response:
-    """PATCH /v1/records/{id}: shallow merge and new timestamp in one statement."""
-    if user_id(request) is None:
+    """PATCH /v1/records/{id}: shallow merge and new timestamp in one statement (with
+    permissions: only when the request may write the record, 403 otherwise)."""
+    userid = user_id(request)
+    if userid is None:
         return error(401, 104, "Please authenticate yourself to use this endpoint.")
     try:
         changes = orjson.loads(request.body)["data"]
@@ -280,17 +369,25 @@ def patch_record(request: Request) -> Response:
     changes.pop("id", None)
     changes.pop("last_modified", None)
     record_id = request.matchdict["id"]
-    rows = request.registry.database.run("patch_record", record_id,
-                                         orjson.dumps(changes).decode())
+    database = request.registry.database
+    extra = [principals(userid)] if database.permissions else []
+    rows = database.run("patch_record", record_id, orjson.dumps(changes).decode(), *extra)
     if not rows:
+        if database.permissions:
+            return error(403, 121, "record missing or not writable")
         return error(404, 110, "record not found")
-    return json_response({"data": as_record(record_id, rows[0][0], rows[0][1])}, etag=rows[0][0])
+    body: dict[str, Any] = {"data": as_record(record_id, rows[0][0], rows[0][1])}
+    if database.permissions:
+        body["permissions"] = shown_permissions(rows[0][2], [])[2]
+    return json_response(body, etag=rows[0][0])
 
 
 def main(global_config: dict[str, Any] | None = None, **settings: Any) -> Any:
-    """WSGI application factory (``bare.url`` is the database URL)."""
+    """WSGI application factory (``bare.url`` is the database URL, ``bare.permissions`` true
+    to check access-control entries)."""
     config = Configurator(settings=settings)
-    config.registry.database = Database(settings["bare.url"])
+    permissions = str(settings.get("bare.permissions", "false")).lower() in ("true", "1", "yes")
+    config.registry.database = Database(settings["bare.url"], permissions)
     config.add_route("heartbeat", "/v1/__heartbeat__")
     config.add_route("records", "/v1/records")
     config.add_route("record", "/v1/records/{id}")

@@ -90,7 +90,7 @@ def timing(app: object, request: tuple[str, str, object, bool], requests: int,
 def main(argv: list[str] | None = None) -> int:
     """Profile one workload's request and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--system", choices=["kinto", "cliquetish", "bare"],
+    parser.add_argument("--system", choices=["kinto", "cliquetish", "bare", "bare_acl"],
                         default="cliquetish")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="get_record")
     parser.add_argument("--path", help="time GET of this path (authenticated) instead")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-SYSTEM_ORDER = ("kinto", "cliquetish", "bare")
+SYSTEM_ORDER = ("kinto", "cliquetish", "bare", "bare_acl")
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> str:
@@ -46,27 +46,29 @@ def _total_cpu(figures: dict[str, Any] | None) -> float | None:
 def cpu_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
               workloads: list[tuple[str, str]]) -> list[str]:
     """CPU ms per answer (workers + their PostgreSQL backends): less sensitive to the
-    machine's background load than req/s. Ratios are Kinto/cliquetish and bare/cliquetish
-    (above 1: cliquetish spends less)."""
+    machine's background load than req/s. Ratios are Kinto/cliquetish, bare/cliquetish and
+    (bare + permissions)/cliquetish (above 1: cliquetish spends less)."""
     systems = [name for name in SYSTEM_ORDER if name in results]
     lines = ["| workload | " + " | ".join(f"{labels[s]} CPU ms" for s in systems)
-             + " | Kinto/cliquetish | bare/cliquetish |", "|---" * (len(systems) + 3) + "|"]
+             + " | Kinto/cliquetish | bare/cliquetish | (bare + permissions)/cliquetish |",
+             "|---" * (len(systems) + 4) + "|"]
     for name, label in workloads:
         row = [label] + [_fmt(_total_cpu(results[s].get(name)), 2) for s in systems]
         cliquetish = _total_cpu(results.get("cliquetish", {}).get(name))
-        row.append(_ratio(_total_cpu(results.get("kinto", {}).get(name)), cliquetish))
-        row.append(_ratio(_total_cpu(results.get("bare", {}).get(name)), cliquetish))
+        for other in ("kinto", "bare", "bare_acl"):
+            row.append(_ratio(_total_cpu(results.get(other, {}).get(name)), cliquetish))
         lines.append("| " + " | ".join(row) + " |")
     return lines
 
 
 def throughput_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
                      workloads: list[tuple[str, str]]) -> list[str]:
-    """ok req/s of each system per workload, with cliquetish/Kinto and cliquetish/bare."""
+    """ok req/s of each system per workload, with cliquetish/Kinto, cliquetish/bare and
+    cliquetish/(bare + permissions)."""
     systems = [name for name in SYSTEM_ORDER if name in results]
     lines = ["| workload | " + " | ".join(f"{labels[s]} ok req/s" for s in systems)
-             + " | cliquetish/Kinto | cliquetish/bare |",
-             "|---" * (len(systems) + 3) + "|"]
+             + " | cliquetish/Kinto | cliquetish/bare | cliquetish/(bare + permissions) |",
+             "|---" * (len(systems) + 4) + "|"]
     for name, label in workloads:
         row = [label]
         for system in systems:
@@ -76,8 +78,8 @@ def throughput_table(results: dict[str, dict[str, Any]], labels: dict[str, str],
                 text += f" ({figures['error_percent']:.1f} % errors)"
             row.append(text)
         cliquetish = _rps(results.get("cliquetish", {}).get(name))
-        row.append(_ratio(cliquetish, _rps(results.get("kinto", {}).get(name))))
-        row.append(_ratio(cliquetish, _rps(results.get("bare", {}).get(name))))
+        for other in ("kinto", "bare", "bare_acl"):
+            row.append(_ratio(cliquetish, _rps(results.get(other, {}).get(name))))
         lines.append("| " + " | ".join(row) + " |")
     return lines
 

@@ -1,6 +1,7 @@
 """Side-by-side load benchmark of Kinto, cliquetish and a bare Pyramid view on PostgreSQL.
 
-    python bench/run.py [--duration 10] [--connections 8] [--systems kinto,cliquetish,bare]
+    python bench/run.py [--duration 10] [--connections 8]
+                        [--systems kinto,cliquetish,bare,bare_acl]
                         [--workloads heartbeat,get_record,...] [--big-records 1000000]
 
 Each system in turn: recreate its database, create its schema, start gunicorn (sync workers)
@@ -59,7 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--max-requests", type=int, default=100_000,
                         help="stop a workload after this many answers")
-    parser.add_argument("--systems", default="kinto,cliquetish,bare")
+    parser.add_argument("--systems", default="kinto,cliquetish,bare,bare_acl")
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--records", type=int, default=10_000, help="seeded records")
     parser.add_argument("--big-records", type=int, default=1_000_000,

@@ -28,7 +28,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 KINTO_VENV = BENCH_DIR / ".venv-kinto"
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres"
-OWN_DATABASES = ("bench_kinto", "bench_cliquetish", "bench_bare")
+OWN_DATABASES = ("bench_kinto", "bench_cliquetish", "bench_bare", "bench_bare_acl")
 
 ID_SQL = "overlay(overlay(md5('bench' || g) placing '4' from 13) placing '8' from 17)::uuid::text"
 DATA_SQL = ("jsonb_build_object('title', 'Record ' || g, 'rank', g, 'tags', "
@@ -238,6 +238,27 @@ class Bare(System):
         return "SELECT count(*) FROM records"
 
 
+class BareWithPermissions(Bare):
+    """The bare application checking access-control entries in each statement
+    (``bare.permissions = true``): the same SQL work per request as cliquetish's shared records."""
+
+    def label(self) -> str:
+        """Named after what it adds."""
+        return "bare + permissions"
+
+    def seed_sql(self) -> list[str]:
+        """Records, the collection timestamp, and the creator's ``write`` entries."""
+        sys.path.insert(0, str(BENCH_DIR))
+        from bare_app import OBJECT_URI_PREFIX
+
+        return [
+            *super().seed_sql(),
+            "INSERT INTO access_control_entries (object_id, permission, principal) "
+            f"SELECT '{OBJECT_URI_PREFIX}' || {ID_SQL}, 'write', %(user_id)s "
+            "FROM generate_series(%(start)s, %(stop)s - 1) AS g",
+        ]
+
+
 class Cliquetish(System):
     """The cliquetish demo's ``articles`` (a ShareableResource) from this repository."""
 
@@ -309,4 +330,6 @@ SYSTEMS: dict[str, System] = {
     "cliquetish": Cliquetish("cliquetish", "bench_cliquetish", 8702,
                              BENCH_DIR / "cliquetish.ini", "/v1/articles"),
     "bare": Bare("bare", "bench_bare", 8703, BENCH_DIR / "bare.ini", "/v1/records"),
+    "bare_acl": BareWithPermissions("bare_acl", "bench_bare_acl", 8704, BENCH_DIR / "bare_acl.ini",
+                                    "/v1/records"),
 }
