@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+
 import psycopg2
 import pytest
 import sqlalchemy as sa
@@ -103,10 +107,10 @@ def test_a_changed_table_replans_the_statement(client: PostgreSQLClient) -> None
             connection.execute(sa.text(f"ALTER TABLE {TABLE} DROP COLUMN extra"))
 
 
-def test_a_read_outside_a_transaction_holds_no_connection(client: PostgreSQLClient) -> None:
+def test_a_read_outside_a_transaction_opens_none(client: PostgreSQLClient) -> None:
     transaction.begin()
     client.read(f"SELECT v FROM {TABLE}", prepare=True)
-    assert client.engine.pool.checkedout() == 0
+    assert client.engine.pool.checkedout() == 0  # a pool of one: nothing kept
     # Autocommit: each statement is a transaction of its own.
     assert client.read("SELECT now() = statement_timestamp()") == [(True,)]
 
@@ -178,3 +182,160 @@ def test_connections_that_prepare_use_generic_plans(client: PostgreSQLClient) ->
     assert client.read("SHOW plan_cache_mode") == [("auto",)]
     client.read(f"SELECT v FROM {TABLE} WHERE k = :k", {"k": 1}, prepare=True)
     assert client.read("SHOW plan_cache_mode") == [("force_generic_plan",)]
+
+
+# Connections kept between reads (cliquetish.storage.postgresql.readpool)
+
+@pytest.fixture()
+def roomy_client(postgresql_url: str, client: PostgreSQLClient) -> PostgreSQLClient:
+    """A client whose pool (4 connections, no overflow) lets threads keep 2 read connections;
+    its own engine, disposed after the test."""
+    roomy = create_client({"storage_url": f"{postgresql_url}?application_name=reads_keep",
+                           "storage_pool_size": 4, "storage_max_overflow": 0}, "storage")
+    roomy.engine.dispose()
+    yield roomy
+    roomy.engine.dispose()
+
+
+def backend_pid(client: PostgreSQLClient) -> int:
+    (pid,), = client.read("SELECT pg_backend_pid()")
+    return pid
+
+
+def test_a_pool_with_no_connection_to_spare_keeps_none(client: PostgreSQLClient) -> None:
+    assert client.read_connections.limit == 0
+    client.read(f"SELECT v FROM {TABLE}", prepare=True)
+    assert client.engine.pool.checkedout() == 0
+    assert client.read_connections.kept == 0
+
+
+def test_a_thread_keeps_its_read_connection(roomy_client: PostgreSQLClient) -> None:
+    assert roomy_client.read_connections.limit == 2
+    first = backend_pid(roomy_client)
+    assert roomy_client.engine.pool.checkedout() == 1
+    assert backend_pid(roomy_client) == first
+    assert roomy_client.read_connections.kept == 1
+    # Still autocommit: each statement is a transaction of its own.
+    assert roomy_client.read("SELECT now() = statement_timestamp()") == [(True,)]
+    # A write takes another connection from the pool and commits as usual.
+    with roomy_client.connect(join_transaction=False) as connection:
+        connection.execute(sa.text(f"INSERT INTO {TABLE} VALUES (3, 'three')"))
+    assert roomy_client.read(f"SELECT v FROM {TABLE} WHERE k = 3") == [("three",)]
+
+
+def test_at_most_half_of_the_pool_is_kept(roomy_client: PostgreSQLClient) -> None:
+    pids: list[int] = []
+    release = threading.Event()
+
+    def read_then_wait() -> None:
+        pids.append(backend_pid(roomy_client))
+        release.wait(10)
+
+    threads = [threading.Thread(target=read_then_wait) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(pids) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(pids) == 4
+        assert roomy_client.read_connections.kept == 2
+        assert roomy_client.engine.pool.checkedout() == 2
+        # Writes still find the other half of the pool.
+        with roomy_client.connect(join_transaction=False) as one, \
+                roomy_client.connect(join_transaction=False) as two:
+            assert one.execute(sa.text("SELECT 1")).scalar() == 1
+            assert two.execute(sa.text("SELECT 2")).scalar() == 2
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join()
+
+
+def test_kept_connections_of_ended_threads_are_reclaimed(
+        roomy_client: PostgreSQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    both_read = threading.Barrier(2)
+
+    def read_then_end() -> None:
+        backend_pid(roomy_client)
+        both_read.wait(10)
+
+    threads = [threading.Thread(target=read_then_end) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert roomy_client.read_connections.kept == 2
+    monkeypatch.setattr(roomy_client.read_connections, "idle_seconds", 0.0)
+    # The limit is reached: the stale ones go back to the pool, this thread keeps its own.
+    backend_pid(roomy_client)
+    assert roomy_client.read_connections.kept == 1
+    assert roomy_client.engine.pool.checkedout() == 1
+
+
+def test_an_idle_kept_connection_is_pinged_before_use(
+        roomy_client: PostgreSQLClient, postgresql_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(roomy_client.read_connections, "idle_seconds", 0.05)
+    pid = backend_pid(roomy_client)
+    admin = psycopg2.connect(postgresql_url)
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    finally:
+        admin.close()
+    time.sleep(0.1)
+    # Idle for longer than the ping delay: pinged, found dead, replaced. No error.
+    assert backend_pid(roomy_client) != pid
+    assert roomy_client.engine.pool.checkedout() == 1
+
+
+def test_a_failed_read_drops_the_kept_connection(roomy_client: PostgreSQLClient) -> None:
+    first = backend_pid(roomy_client)
+    with pytest.raises(BackendError):
+        roomy_client.read("SELECT * FROM no_such_table_here")
+    assert roomy_client.read_connections.kept == 0
+    assert roomy_client.engine.pool.checkedout() == 0
+    assert backend_pid(roomy_client) != first
+
+
+def test_disposing_the_engine_closes_kept_connections(
+        roomy_client: PostgreSQLClient, postgresql_url: str) -> None:
+    pid = backend_pid(roomy_client)
+    roomy_client.engine.dispose()
+    assert roomy_client.read_connections.kept == 0
+    admin = psycopg2.connect(postgresql_url)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+            assert cursor.fetchone() == (0,) or _gone_soon(cursor, pid)
+    finally:
+        admin.close()
+    assert backend_pid(roomy_client) != pid
+
+
+def _gone_soon(cursor: object, pid: int) -> bool:
+    """The server removes a closed session from pg_stat_activity within moments."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+        if cursor.fetchone() == (0,):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_forked_process_does_not_use_its_parents_connection(
+        roomy_client: PostgreSQLClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cliquetish.storage.postgresql import readpool
+
+    parent = backend_pid(roomy_client)
+    real_getpid = os.getpid
+    monkeypatch.setattr(readpool.os, "getpid", lambda: real_getpid() + 1)
+    child = backend_pid(roomy_client)
+    assert child != parent
+    # The parent's connection was neither used nor closed: still a live session.
+    assert readpool._FOREIGN and readpool._FOREIGN[-1].dbapi_connection.closed == 0
+    monkeypatch.undo()
+    readpool._FOREIGN.pop().invalidate()  # the "parent" is this process: close it here

@@ -54,6 +54,7 @@ from cliquetish.errors import ConfigurationError
 from cliquetish.storage.exceptions import BackendError
 from cliquetish.storage.postgresql.datamanager import joined_connection, joined_manager
 from cliquetish.storage.postgresql.prepared import run_prepared
+from cliquetish.storage.postgresql.readpool import ReadConnections
 from cliquetish.undo import active_transaction
 
 __all__ = [
@@ -72,6 +73,7 @@ PING_TIMEOUT_MILLISECONDS = 2000
 
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
+_READ_CONNECTIONS: dict[Engine, ReadConnections] = {}
 
 
 def _normalize_url(url: str, key: str) -> str:
@@ -158,6 +160,18 @@ def shared_engine(url: str, pool_size: int, max_overflow: int, timeout: float) -
         return engine
 
 
+def read_connections(engine: Engine) -> ReadConnections:
+    """The connections threads keep for their reads through ``engine`` (one set per engine,
+    shared by its clients; closed whenever the engine is disposed)."""
+    with _ENGINES_LOCK:
+        reads = _READ_CONNECTIONS.get(engine)
+        if reads is None:
+            reads = _READ_CONNECTIONS[engine] = ReadConnections(engine, IDLE_PING_SECONDS)
+            sqlalchemy.event.listen(engine, "engine_disposed",
+                                    lambda disposed: reads.release_all())
+        return reads
+
+
 def dispose_engines() -> None:
     """Close every pooled connection of every shared engine (tests, forked processes)."""
     with _ENGINES_LOCK:
@@ -225,6 +239,7 @@ class PostgreSQLClient:
     def __init__(self, engine: Engine, transaction_manager: Any = None) -> None:
         self.engine = engine
         self.transaction_manager = transaction_manager or transaction.manager
+        self.read_connections = read_connections(engine)
 
     @property
     def url(self) -> str:
@@ -260,8 +275,9 @@ class PostgreSQLClient:
 
         When the active zope transaction already holds a connection to this database (it
         wrote, or began a savepoint), the statement runs there and sees what was written.
-        Otherwise it runs on a pooled connection in autocommit mode, given back at once: no
-        ``BEGIN``, no ``COMMIT``, and nothing held until the end of the request. With
+        Otherwise it runs on a connection in autocommit mode, which the thread keeps for its
+        next read within bounds (see :mod:`.readpool`): no ``BEGIN``, no ``COMMIT``, and no
+        transaction open while the view works. With
         ``prepare`` (for statements whose best plan does not depend on their values) it is
         prepared once per connection (see :mod:`.prepared`).
 
@@ -277,13 +293,13 @@ class PostgreSQLClient:
 
     def _pooled_read(self, statement: str, params: Mapping[str, Any] | None,
                      prepare: bool) -> list[Any]:
+        reads = self.read_connections
         with backend_errors():
-            pooled = self.engine.raw_connection()
-        driver = pooled.dbapi_connection
+            kept = reads.take()
+        driver = kept.driver
         try:
-            driver.autocommit = True
             if prepare:
-                rows = run_prepared(pooled.info, driver, statement, params)
+                rows = run_prepared(kept.pooled.info, driver, statement, params)
             else:
                 with driver.cursor() as cursor:
                     if params:
@@ -291,15 +307,15 @@ class PostgreSQLClient:
                     else:
                         cursor.execute(statement)
                     rows = cursor.fetchall() if cursor.description is not None else []
-            driver.autocommit = False
-            return rows
-        except psycopg2.Error as error:
-            pooled.invalidate(error)  # its state is unknown: the pool opens a new one
-            if self.engine.dialect.is_disconnect(error, driver, None):
-                self.engine.dispose()  # the server went away: drop the idle connections too
-            raise BackendError(error) from error
-        finally:
-            pooled.close()
+        except BaseException as error:
+            reads.drop(kept, error)  # its state is unknown: the pool opens a new one
+            if isinstance(error, psycopg2.Error):
+                if self.engine.dialect.is_disconnect(error, driver, None):
+                    self.engine.dispose()  # the server went away: drop the idle ones too
+                raise BackendError(error) from error
+            raise
+        reads.give_back(kept)
+        return rows
 
     def ping(self, timeout_ms: int = PING_TIMEOUT_MILLISECONDS) -> bool:
         """True when the server answers ``SELECT 1`` within ``timeout_ms``; never raises.
