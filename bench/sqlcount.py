@@ -7,7 +7,10 @@ Loads the system's ini file as gunicorn would, listens to SQLAlchemy's engine ev
 each workload's request a few times through the WSGI application. Needs the system's database
 seeded by a previous ``run.py`` or ``profiling.py`` (they leave it in place). Prints, per
 workload, the statements, commits and rollbacks per request, and each distinct statement;
-``--explain`` adds the plan of each read-only statement.
+``--explain`` adds the plan of each read-only statement; ``--plans`` the server's CPU per run of
+each read-only statement sent as it is, prepared and planned for its values, and prepared with
+one generic plan (no parallel workers), with the generic plan's shape: what preparing a
+statement would save, and whether its generic plan would serve.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections import Counter
 from typing import Any
 
 from client import basic_auth
+from server import cpu_seconds
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from systems import REPO_DIR, SYSTEMS, System, connect, record_id
@@ -27,6 +31,8 @@ from webob import Request
 from workloads import CHECKED_RECORD, PATCHED_RECORD
 
 REPEAT = 5
+PLAN_RUNS = 2000
+"""Runs of a statement per way of sending it, for ``--plans``."""
 
 
 class Recorder:
@@ -95,6 +101,73 @@ def explain(system: System, executed: list[tuple[str, Any]]) -> None:
         connection.close()
 
 
+_PLAN_MODES = {
+    "custom plans": "SET plan_cache_mode = force_custom_plan",
+    "generic plan": ("SET plan_cache_mode = force_generic_plan; "
+                     "SET max_parallel_workers_per_gather = 0"),
+}
+
+
+def _numbered(statement: str, parameters: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``statement`` with ``%(name)s`` placeholders as ``$1, $2...`` and their values."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    body = re.sub(r"%\((\w+)\)s", number, statement).replace("%%", "%")
+    return body, [parameters[name] for name in names]
+
+
+def _server_ms(cursor: Any, pid: int, sql: str, values: Any) -> float:
+    """Server CPU ms per run of ``sql`` (after a warm-up)."""
+    for _ in range(PLAN_RUNS // 10):
+        cursor.execute(sql, values)
+        cursor.fetchall()
+    started = cpu_seconds(pid)
+    for _ in range(PLAN_RUNS):
+        cursor.execute(sql, values)
+        cursor.fetchall()
+    return (cpu_seconds(pid) - started) * 1000 / PLAN_RUNS
+
+
+def plans(system: System, executed: list[tuple[str, Any]]) -> None:
+    """Print the server's CPU per run of each distinct read-only statement, sent as it is
+    and prepared (custom plans, one generic plan), and the generic plan's shape."""
+    seen = set()
+    for statement, parameters in executed:
+        statement = statement.removeprefix("PREPARED ")
+        if statement in seen or WRITES.search(statement) or "statement_timeout" in statement:
+            continue
+        seen.add(statement)
+        parameters = parameters or {}
+        body, values = _numbered(statement, parameters)
+        arguments = f"({', '.join(['%s'] * len(values))})" if values else ""
+        figures = []
+        connection = connect(system.database)
+        try:
+            with connection.cursor() as cursor:
+                pid = connection.get_backend_pid()
+                figures.append(f"as sent {_server_ms(cursor, pid, statement, parameters):.3f}")
+                for label, setting in _PLAN_MODES.items():
+                    cursor.execute("DEALLOCATE ALL")
+                    cursor.execute(setting)
+                    cursor.execute(f"PREPARE measured AS {body}")
+                    ms = _server_ms(cursor, pid, f"EXECUTE measured{arguments}", values)
+                    figures.append(f"{label} {ms:.3f}")
+                cursor.execute(f"EXPLAIN EXECUTE measured{arguments}", values)
+                lines = [row[0] for row in cursor.fetchall()]
+                shape = [line.strip().removeprefix("->  ") for index, line in enumerate(lines)
+                         if index == 0 or "->" in line]
+        finally:
+            connection.close()
+        print("      | server CPU ms per run: " + ", ".join(figures))
+        print("      | generic plan: " + " / ".join(line.split("  (cost")[0]
+                                                    for line in shape[:5]))
+
+
 def send(app: Any, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
     """One request through the WSGI application."""
     headers = {"Authorization": basic_auth()} if auth else {}
@@ -129,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=160, help="characters per statement")
     parser.add_argument("--explain", action="store_true",
                         help="print EXPLAIN ANALYZE of each read-only statement")
+    parser.add_argument("--plans", action="store_true",
+                        help="server CPU per read-only statement: as sent, prepared with "
+                             "custom plans, with one generic plan")
     args = parser.parse_args(argv)
     system = SYSTEMS[args.system]
     sys.path.insert(0, str(REPO_DIR))
@@ -150,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {count / REPEAT:g} x {statement[:args.width]}")
         if args.explain:
             explain(system, recorder.executed)
+        if args.plans:
+            plans(system, recorder.executed)
     return 0
 
 
