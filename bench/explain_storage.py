@@ -8,7 +8,8 @@ PostgreSQL), applies the storage schema, bulk-loads ``--records`` records into o
 captures the exact statement the storage sends, prints its ``EXPLAIN (ANALYZE, BUFFERS)`` plan
 and the median time of the storage call; then creates the index of
 :func:`~cliquetish.storage.postgresql.queries.sort_index_statement` for ``rank`` and measures
-the sort on it again; and finally drops the database (unless ``--keep``).
+the sort on it again, and two range filters on ``rank`` that seek that index; and finally
+drops the database (unless ``--keep``).
 The output is the text shown in docs/backends.rst.
 """
 
@@ -132,6 +133,18 @@ def listings(count: int) -> dict[str, Callable[[PostgreSQLStorage], Any]]:
     }
 
 
+def ranges_on_the_sort_index() -> dict[str, Callable[[PostgreSQLStorage], Any]]:
+    """Range filters on ``rank`` once it has a sort index, which they seek to their start."""
+    return {
+        "max_rank=1000 sorted on -rank (the index walked backwards from rank 1000)":
+            lambda s: s.get_all(COLLECTION, PARENT, [Filter("rank", 1000, COMPARISON.MAX)],
+                                sorting=[Sort("rank", -1)], limit=20),
+        "min_rank=9990 (1,000 matches), newest first":
+            lambda s: s.get_all(COLLECTION, PARENT, [Filter("rank", 9990, COMPARISON.MIN)],
+                                limit=20),
+    }
+
+
 def report(storage: PostgreSQLStorage, title: str,
            listing: Callable[[PostgreSQLStorage], Any]) -> None:
     """Print the timing, statement and plan of one listing."""
@@ -163,6 +176,10 @@ def main() -> None:
         report(storage, "The same sort on -rank, with the index of sort_index_statement('rank')",
                listings(options.records)["Sort on a data field (-rank), first page of 20, "
                                          "no index on rank"])
+        # A new storage: the first one read the indexes before the sort index existed.
+        indexed = PostgreSQLStorage(create_client({"storage_url": url}, "storage"))
+        for title, listing in ranges_on_the_sort_index().items():
+            report(indexed, title, listing)
     finally:
         storage.client.engine.dispose()
         if not options.keep:

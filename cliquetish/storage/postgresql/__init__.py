@@ -16,6 +16,7 @@ otherwise the accessible ids are asked to the permission backend and bound to th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,14 @@ from cliquetish.storage.postgresql import statements as sql
 from cliquetish.storage.postgresql import textcodec
 from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client, execute
 from cliquetish.storage.postgresql.migrations import apply_migrations
-from cliquetish.storage.postgresql.queries import Params, filter_sql, keyset_sql, order_sql
+from cliquetish.storage.postgresql.queries import (
+    Params,
+    filter_sql,
+    index_seek_sql,
+    keyset_sql,
+    order_sql,
+    sort_index_fields,
+)
 
 __all__ = ["SCHEMA_FOLDER", "PostgreSQLStorage", "load_from_config"]
 
@@ -60,6 +68,10 @@ def _row_record(object_id: str, last_modified: int, data_text: str) -> Record:
 PREPARED_LISTING_MAX_LIMIT = 1000
 """Largest page of a listing run as a prepared statement."""
 
+SORT_INDEXES_CHECK_SECONDS = 60.0
+"""How long the storage trusts what it read of the operators' sort indexes: an index created
+(or dropped) on a live database is taken into account within this delay."""
+
 
 def _plan_fits_all(filters: Sequence[Filter], limit: int | None) -> bool:
     """True when one plan serves a listing whatever its values, so its statement may be
@@ -75,6 +87,19 @@ class PostgreSQLStorage(StorageBase):
 
     def __init__(self, client: PostgreSQLClient) -> None:
         self.client = client
+        self._sort_indexed: frozenset[str] = frozenset()
+        self._sort_indexes_read_at = float("-inf")
+
+    def sort_indexed_fields(self) -> frozenset[str]:
+        """The data fields having an index of
+        :func:`~cliquetish.storage.postgresql.queries.sort_index_statement` (either direction),
+        read from the server at most every :data:`SORT_INDEXES_CHECK_SECONDS`."""
+        now = time.monotonic()
+        if now - self._sort_indexes_read_at >= SORT_INDEXES_CHECK_SECONDS:
+            rows = self.client.read(sql.INDEX_DEFINITIONS)
+            self._sort_indexed = sort_index_fields(row[0] for row in rows)
+            self._sort_indexes_read_at = now
+        return self._sort_indexed
 
     # Administration
     def initialize_schema(self, dry_run: bool = False) -> list[str]:
@@ -356,8 +381,12 @@ class PostgreSQLStorage(StorageBase):
         conditions = ["parent_id = :parent_id", "collection_id = :collection_id"]
         if not include_deleted:
             conditions.append("NOT deleted")
+        indexed = self.sort_indexed_fields() if filters else frozenset()
         for flt in filters:
             condition = filter_sql(flt, params)
+            seek = index_seek_sql(flt, params) if flt.field in indexed else None
+            if seek is not None:  # the range starts where the sort index can seek to
+                condition = f"({seek} AND {condition})"
             if include_deleted and not ev.applies_to_tombstones(flt):
                 condition = f"(deleted OR {condition})"
             conditions.append(condition)

@@ -17,19 +17,31 @@ The SQL gives the answers :mod:`cliquetish.storage.evaluation` gives in Python:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cliquetish.storage import COMPARISON, ID_FIELD, MISSING, MODIFIED_FIELD, Filter, Keyset, Sort
 from cliquetish.storage import evaluation as ev
 from cliquetish.storage.postgresql import textcodec
 
-__all__ = ["Params", "filter_sql", "keyset_sql", "order_sql", "sort_index_statement", "value_sql"]
+__all__ = [
+    "Params",
+    "filter_sql",
+    "index_seek_sql",
+    "keyset_sql",
+    "order_sql",
+    "sort_index_fields",
+    "sort_index_statement",
+    "value_sql",
+]
 
 _RANK_SQL = (
     "(CASE jsonb_typeof({x}) WHEN 'null' THEN 0 WHEN 'string' THEN 1 WHEN 'number' THEN 2"
     " WHEN 'boolean' THEN 3 WHEN 'array' THEN 4 WHEN 'object' THEN 5 ELSE 6 END)"
 )
+_STRING_KEY_SQL = "(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END)"
+"""The second sort key of a data field: its text when it is a string (compared ``COLLATE "C"``),
+else NULL."""
 _COLUMN_RANKS = {ID_FIELD: 1, MODIFIED_FIELD: 2}
 
 
@@ -146,6 +158,55 @@ def _type_range_guard(x: str, value: Any, operator: str) -> str | None:
 
 _FALSE = "CAST('false' AS jsonb)"
 _TRUE = "CAST('true' AS jsonb)"
+
+
+_SEEKABLE_TYPE_RANKS = {"number": 2, "boolean": 3}
+
+
+def index_seek_sql(flt: Filter, params: Params) -> str | None:
+    """Conditions letting PostgreSQL seek the :func:`sort_index_statement` index of
+    ``flt.field`` to the start of a number or boolean range, or None (another filter, a column,
+    a path that is bound rather than written).
+
+    The index orders a field by its type rank, then its string key, then its value: a range on
+    the value alone leaves the first two unbound, so PostgreSQL reads the index from the start
+    of the collection. The type rank and the string key of every value in such a range are
+    known (2 and NULL for numbers, 3 and NULL for booleans); stating them binds the index
+    from the range's start. Only add them when that index exists: without its statistics,
+    PostgreSQL takes each condition for a rare one and misplans.
+    """
+    if flt.operator not in _OPERATORS or _column(flt.field):
+        return None
+    if not all(_PLAIN_STEP.fullmatch(step) for step in _steps(flt.field)):
+        return None
+    rank = _SEEKABLE_TYPE_RANKS.get(ev.json_type(flt.value))
+    if rank is None:
+        return None
+    x = value_sql(flt.field, params)
+    string_key = f'({_STRING_KEY_SQL.format(x=x)} COLLATE "C")'
+    return f"({_RANK_SQL.format(x=x)} = {rank} AND {string_key} IS NULL)"
+
+
+_INDEXED_PATH = re.compile(
+    r"CASE jsonb_typeof\(\(data #> (?:ARRAY\[((?:'[A-Za-z0-9_-]+'::text(?:, )?)+)\]"
+    r"|'\{([A-Za-z0-9_,-]+)\}'::text\[\])\)\)\s+WHEN 'null'")
+"""The path of a sort index's type-rank expression, as ``pg_get_indexdef`` writes it."""
+
+
+def sort_index_fields(index_definitions: Iterable[str]) -> frozenset[str]:
+    """The fields that have a :func:`sort_index_statement` index, from the definitions
+    PostgreSQL gives of the indexes of ``records`` (``pg_get_indexdef``)."""
+    fields = set()
+    for definition in index_definitions:
+        match = _INDEXED_PATH.search(definition)
+        if match is None or 'COLLATE "C"' not in definition:
+            continue
+        if match.group(1):
+            steps = re.findall(r"'([A-Za-z0-9_-]+)'", match.group(1))
+        else:
+            steps = match.group(2).split(",")
+        fields.add(".".join(steps))
+    return frozenset(fields)
 
 
 def _containable(field: str, values: Sequence[Any]) -> bool:
@@ -267,8 +328,7 @@ def order_sql(sorting: Sequence[Sort], params: Params) -> str:
             x = value_sql(sort.field, params)
             terms += [
                 f"{_RANK_SQL.format(x=x)} {direction}",
-                f"(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END)"
-                f' COLLATE "C" {direction}',
+                f'{_STRING_KEY_SQL.format(x=x)} COLLATE "C" {direction}',
                 f"{x} {direction}",
             ]
     return ", ".join(terms)
@@ -323,19 +383,28 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def sort_index_statement(field: str, name: str) -> str:
-    """``CREATE INDEX`` serving listings sorted on the data ``field`` (either direction).
+def sort_index_statement(field: str, name: str, direction: int = -1) -> str:
+    """``CREATE INDEX`` serving listings sorted on the data ``field`` in ``direction``.
 
     Its expressions are those :func:`order_sql` sorts on, so PostgreSQL walks the index
-    instead of sorting the whole collection. For operators: ``cliquetish`` does not create it.
+    instead of sorting the whole collection. Ties are always broken newest first (the
+    ``last_modified`` descending that listings append), so an index serves one direction:
+    ``-1`` for ``_sort=-field`` (the default), ``1`` for ``_sort=field``; with the other
+    direction's index, PostgreSQL walks it but sorts every group of equal values. For
+    operators: ``cliquetish`` does not create it.
+
+    :raises ValueError: ``name`` is not a plain SQL identifier, or ``direction`` is not 1 or -1.
     """
     if not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"{name!r} is not a plain SQL identifier")
+    if direction not in (1, -1):
+        raise ValueError(f"direction must be 1 or -1, not {direction!r}")
     steps = ", ".join(_literal(step) for step in _steps(field))
     x = f"(data #> ARRAY[{steps}])"
+    ties = "last_modified" if direction < 0 else "last_modified DESC"
     return (
         f"CREATE INDEX IF NOT EXISTS {name} ON records (parent_id, collection_id, "
         f"{_RANK_SQL.format(x=x)}, "
-        f"((CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END) COLLATE \"C\"), "
-        f"{x}, last_modified)"
+        f"({_STRING_KEY_SQL.format(x=x)} COLLATE \"C\"), "
+        f"{x}, {ties})"
     )

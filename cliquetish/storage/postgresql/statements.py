@@ -150,6 +150,10 @@ WHERE {{where}} ORDER BY {{order}} {{limit}}"""
 
 COUNT = "SELECT count(*) FROM records WHERE {where}"
 
+INDEX_DEFINITIONS = ("SELECT pg_get_indexdef(indexrelid) FROM pg_index"
+                     " WHERE indrelid = CAST('records' AS regclass)")
+"""The definitions of the indexes of ``records`` (to find the operators' sort indexes)."""
+
 COLLECTION_TIMESTAMP = f"""WITH existing AS (
     SELECT last_modified FROM timestamps WHERE {_PAIR}
 ), {_CLOCK}, created AS (
