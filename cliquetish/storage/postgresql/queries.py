@@ -16,6 +16,7 @@ The SQL gives the answers :mod:`cliquetish.storage.evaluation` gives in Python:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -177,12 +178,19 @@ def index_seek_sql(flt: Filter, params: Params) -> str | None:
     """
     if flt.operator not in _OPERATORS or _column(flt.field):
         return None
-    if not all(_PLAIN_STEP.fullmatch(step) for step in _steps(flt.field)):
-        return None
     rank = _SEEKABLE_TYPE_RANKS.get(ev.json_type(flt.value))
     if rank is None:
         return None
-    x = value_sql(flt.field, params)
+    return _seek_conditions(flt.field, rank)
+
+
+@functools.lru_cache(maxsize=256)
+def _seek_conditions(field: str, rank: int) -> str | None:
+    """The conditions of :func:`index_seek_sql` for one field and type rank (they bind no
+    parameter: only a plain path, written in the statement, can match the index)."""
+    if not all(_PLAIN_STEP.fullmatch(step) for step in _steps(field)):
+        return None
+    x = value_sql(field, Params())
     string_key = f'({_STRING_KEY_SQL.format(x=x)} COLLATE "C")'
     return f"({_RANK_SQL.format(x=x)} = {rank} AND {string_key} IS NULL)"
 
