@@ -161,38 +161,43 @@ _FALSE = "CAST('false' AS jsonb)"
 _TRUE = "CAST('true' AS jsonb)"
 
 
-_SEEKABLE_TYPE_RANKS = {"number": 2, "boolean": 3}
+_SEEKABLE_TYPE_RANKS = {"string": 1, "number": 2, "boolean": 3}
 
 
 def index_seek_sql(flt: Filter, params: Params) -> str | None:
     """Conditions letting PostgreSQL seek the :func:`sort_index_statement` index of
-    ``flt.field`` to the start of a number or boolean range, or None (another filter, a column,
-    a path that is bound rather than written).
+    ``flt.field`` to the start of a string, number or boolean range, or None (another filter,
+    a column, a path that is bound rather than written).
 
     The index orders a field by its type rank, then its string key, then its value: a range on
     the value alone leaves the first two unbound, so PostgreSQL reads the index from the start
-    of the collection. The type rank and the string key of every value in such a range are
-    known (2 and NULL for numbers, 3 and NULL for booleans); stating them binds the index
-    from the range's start. Only add them when that index exists: without its statistics,
-    PostgreSQL takes each condition for a rare one and misplans.
+    of the collection. Every value of such a range has a known type rank; its string key is
+    NULL for numbers and booleans, and for strings the range itself, written on the string
+    key. Stating them binds the index from the range's start. Only add them when that index
+    exists: without its statistics, PostgreSQL takes each condition for a rare one and
+    misplans.
     """
     if flt.operator not in _OPERATORS or _column(flt.field):
         return None
     rank = _SEEKABLE_TYPE_RANKS.get(ev.json_type(flt.value))
-    if rank is None:
+    expressions = _seek_expressions(flt.field)
+    if rank is None or expressions is None:
         return None
-    return _seek_conditions(flt.field, rank)
+    type_rank, string_key = expressions
+    if isinstance(flt.value, str):
+        bound = params.add(textcodec.encode_text(flt.value))
+        return f"({type_rank} = {rank} AND {string_key} {_OPERATORS[flt.operator]} {bound})"
+    return f"({type_rank} = {rank} AND {string_key} IS NULL)"
 
 
 @functools.lru_cache(maxsize=256)
-def _seek_conditions(field: str, rank: int) -> str | None:
-    """The conditions of :func:`index_seek_sql` for one field and type rank (they bind no
-    parameter: only a plain path, written in the statement, can match the index)."""
+def _seek_expressions(field: str) -> tuple[str, str] | None:
+    """The type rank and string key expressions of ``field``, as its sort index has them
+    (None when its path is bound rather than written: no index can match it)."""
     if not all(_PLAIN_STEP.fullmatch(step) for step in _steps(field)):
         return None
     x = value_sql(field, Params())
-    string_key = f'({_STRING_KEY_SQL.format(x=x)} COLLATE "C")'
-    return f"({_RANK_SQL.format(x=x)} = {rank} AND {string_key} IS NULL)"
+    return _RANK_SQL.format(x=x), f'({_STRING_KEY_SQL.format(x=x)} COLLATE "C")'
 
 
 _INDEXED_PATH = re.compile(
