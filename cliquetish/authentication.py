@@ -42,6 +42,7 @@ __all__ = [
     "MultiAuthSecurityPolicy",
     "SecurityDenialPredicate",
     "basic_credentials",
+    "basic_userid",
     "denied_view",
     "includeme",
     "load_policies",
@@ -112,6 +113,26 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+BASIC_USERIDS_REMEMBERED = 1024
+"""Distinct ``Authorization`` headers whose user id a process remembers."""
+
+
+@functools.lru_cache(maxsize=BASIC_USERIDS_REMEMBERED)
+def basic_userid(prefix: str, secret: str, authorization: str) -> str | None:
+    """``<prefix>:<hex HMAC-SHA256(secret, user:password)>`` of a basic ``Authorization``
+    header, or None when the header holds no valid basic credentials.
+
+    A client sends the same header with each request: the answers for the last
+    :data:`BASIC_USERIDS_REMEMBERED` headers are remembered, so most requests skip the base64
+    decoding and the HMAC. (The headers remembered stay in the process's memory, where every
+    request's header passes anyway.)
+    """
+    credentials = basic_credentials(authorization)
+    if credentials is None:
+        return None
+    return f"{prefix}:{userid_hmac(secret, '{}:{}'.format(*credentials))}"
+
+
 class BasicAuthPolicy:
     """HTTP basic auth where any ``user:password`` is an account.
 
@@ -126,12 +147,11 @@ class BasicAuthPolicy:
 
     def authenticated_userid(self, request: Any) -> str | None:
         """``basicauth:<hex>`` for valid basic credentials, else None."""
-        credentials = basic_credentials(request.headers.get("Authorization"))
-        if credentials is None:
+        authorization = request.environ.get("HTTP_AUTHORIZATION")
+        if not authorization:
             return None
         secret = request.registry.settings.get("userid_hmac_secret") or ""
-        digest = userid_hmac(secret, "{}:{}".format(*credentials))
-        return f"{self.prefix}:{digest}"
+        return basic_userid(self.prefix, secret, authorization)
 
     def remember(self, request: Any, userid: str, **kw: Any) -> Headers:
         """Basic auth has no server-side session: nothing to send."""
@@ -172,8 +192,11 @@ class MultiAuthSecurityPolicy:
 
     def authenticated_userid(self, request: Any) -> str | None:
         """The prefixed user id, or None."""
-        identity = self.identity(request)
-        return identity.userid if identity else None
+        for _, policy in self.policies:
+            userid = policy.authenticated_userid(request)
+            if userid:
+                return userid
+        return None
 
     def permits(self, request: Any, context: Any, permission: str) -> Any:
         """Allowed when the context's ACL grants ``permission`` to a principal of the request."""

@@ -8,7 +8,13 @@ import hmac
 
 import pytest
 
-from cliquetish.authentication import BasicAuthPolicy, basic_credentials, secrets_equal
+from cliquetish.authentication import (
+    BASIC_USERIDS_REMEMBERED,
+    BasicAuthPolicy,
+    basic_credentials,
+    basic_userid,
+    secrets_equal,
+)
 from cliquetish.errors import ConfigurationError
 from cliquetish.settings import load_settings
 from cliquetish.testing import auth_headers
@@ -206,3 +212,28 @@ def test_environment_overrides_the_ini_policy(monkeypatch):
     monkeypatch.setenv("CLIQUETISH_MULTIAUTH_POLICY_TOKEN_USE", "tests.auth.policies.TokenPolicy")
     settings = load_settings({"cliquetish.multiauth.policy.token.use": "elsewhere.Policy"})
     assert settings["multiauth.policy.token.use"] == "tests.auth.policies.TokenPolicy"
+
+
+def test_basic_userid_is_remembered_per_header_and_secret():
+    header = auth_headers("carol", "pw")["Authorization"]
+    basic_userid.cache_clear()
+    first = basic_userid("basicauth", SECRET, header)
+    assert first == expected_userid("carol:pw")
+    assert basic_userid("basicauth", SECRET, header) == first
+    assert basic_userid.cache_info().hits == 1
+    other_secret = basic_userid("basicauth", "another secret", header)
+    assert other_secret == expected_userid("carol:pw", "another secret")
+    assert basic_userid("token", SECRET, header) == "token:" + first.partition(":")[2]
+    assert basic_userid("basicauth", SECRET, "Basic !!!") is None
+    assert basic_userid("basicauth", SECRET, "Bearer abc") is None
+    assert basic_userid.cache_info().maxsize == BASIC_USERIDS_REMEMBERED
+
+
+def test_a_remembered_header_still_answers_per_request(app):
+    headers = auth_headers("dave", "first")
+    for _ in range(3):
+        assert app.get("/v1/whoami", headers=headers).json["userid"] == expected_userid(
+            "dave:first")
+    assert app.get("/v1/whoami", headers=auth_headers("dave", "other")).json["userid"] == (
+        expected_userid("dave:other"))
+    assert app.get("/v1/whoami", headers=basic(b"dave:")).json["userid"] is None
