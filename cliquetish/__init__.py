@@ -118,7 +118,7 @@ def includeme(config: Configurator) -> None:
     config.add_directive("add_api_capability", directives.add_api_capability)
     directives.add_request_properties(config)
     config.include("pyramid_tm")
-    config.include("cornice")
+    config.include("cliquetish.cornice_hooks")
     config.include("cliquetish.tweens")
     config.include("cliquetish.authentication")
     config.include("cliquetish.views")

@@ -1,0 +1,85 @@
+"""Cornice, with its per-request hook only where a service needs it.
+
+Cornice's own ``includeme`` subscribes :func:`cornice.pyramidhook.wrap_request` to every
+``NewRequest``. The hook gives the request ``validated``, ``errors`` and ``info``, and adds two
+response callbacks: one applies the service's ``filters`` and cornice's CORS headers, the
+other adds ``X-Content-Type-Options`` (which the security-headers tween adds to every response
+anyway). Having a subscriber at all also makes Pyramid's router send its four events
+(``NewRequest``, ``BeforeTraversal``, ``ContextFound``, ``NewResponse``) on every request.
+Together that is about a tenth of the CPU of a GET of one record.
+
+:func:`includeme` includes cornice without that subscription and gives requests
+``validated``, ``errors`` and ``info`` as lazy properties (made on first use: by cornice's view
+wrapper, its validators and the error handler). Once the configuration is committed, it
+subscribes cornice's hook after all when a registered service has ``filters`` or cornice's
+CORS (``cors_origins``, ``cors_enabled``), so an application's own cornice services keep
+cornice's whole behaviour. An application that includes ``cornice`` itself gets the
+subscription as usual.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cornice
+from cornice.errors import Errors
+from cornice.pyramidhook import wrap_request
+from pyramid.config import Configurator
+from pyramid.events import NewRequest
+from pyramid.interfaces import INewRequest
+
+__all__ = ["HOOK_ORDER", "includeme", "services_need_request_hook"]
+
+HOOK_ORDER = 90
+"""Order of the configuration action deciding on the hook: after every action of the default
+order (0), when every service has been registered."""
+
+
+def services_need_request_hook(services: Any) -> bool:
+    """True when one of the cornice ``services`` has response filters or cornice's CORS."""
+    for service in services:
+        if service.cors_enabled or getattr(service, "filters", None):
+            return True
+        if any(args.get("filters") for _method, _view, args in service.definitions):
+            return True
+    return False
+
+
+def _validated(request: Any) -> dict[str, Any]:
+    return {}
+
+
+def _info(request: Any) -> dict[str, Any]:
+    return {}
+
+
+def _errors(request: Any) -> Errors:
+    if request.registry.settings.get("available_languages"):
+        return Errors(localizer=request.localizer)
+    return Errors()
+
+
+def _subscribe_if_needed(registry: Any) -> None:
+    services = getattr(registry, "cornice_services", {}).values()
+    if services_need_request_hook(services):
+        registry.registerHandler(wrap_request, (INewRequest,))
+
+
+def includeme(config: Configurator) -> None:
+    """Include cornice without its ``NewRequest`` subscription (see the module)."""
+    add_subscriber = config.add_subscriber
+
+    def add_other_subscribers(subscriber: Any, iface: Any = None, **predicates: Any) -> None:
+        if subscriber is wrap_request and iface is NewRequest and not predicates:
+            return
+        add_subscriber(subscriber, iface, **predicates)
+
+    config.add_subscriber = add_other_subscribers  # type: ignore[method-assign]
+    try:
+        cornice.includeme(config)
+    finally:
+        del config.add_subscriber
+    config.add_request_method(_validated, "validated", reify=True)
+    config.add_request_method(_errors, "errors", reify=True)
+    config.add_request_method(_info, "info", reify=True)
+    config.action(None, lambda: _subscribe_if_needed(config.registry), order=HOOK_ORDER)

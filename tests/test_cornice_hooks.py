@@ -1,0 +1,110 @@
+"""Cornice's per-request hook runs only when a cornice service needs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import colander
+from cornice import Service
+from cornice.validators import colander_body_validator
+from pyramid.config import Configurator
+from pyramid.interfaces import INewRequest
+
+import cliquetish
+from cliquetish.cornice_hooks import services_need_request_hook
+from cliquetish.testing import auth_headers, make_app
+
+ALICE = auth_headers("alice", "alice-password")
+
+
+def new_request_handlers(registry: Any) -> list[Any]:
+    return [registration.handler for registration in registry.registeredHandlers()
+            if registration.required == (INewRequest,)]
+
+
+def stamp(response: Any, request: Any) -> Any:
+    response.headers["X-Filtered"] = request.matchdict.get("name", "none")
+    return response
+
+
+class Greeting(colander.MappingSchema):
+    name = colander.SchemaNode(colander.String(), validator=colander.Length(max=10))
+
+
+def app_with(service: Service | None) -> Any:
+    def factory(global_config: Any = None, **settings: Any) -> Any:
+        config = Configurator(settings=settings)
+        cliquetish.initialize(config, version="1.0.0")
+        if service is not None:
+            config.add_cornice_service(service)
+        return config.make_wsgi_app()
+
+    return make_app({}, app_factory=factory)
+
+
+def test_without_filters_or_cors_no_request_is_hooked() -> None:
+    app = make_app({"article_create_principals": "system.Authenticated"})  # the demo
+    registry = app.app.registry
+    assert new_request_handlers(registry) == []
+    assert registry.has_listeners is False  # the router sends none of its four events
+    assert not services_need_request_hook(registry.cornice_services.values())
+    app.get("/v1/", status=200)
+    response = app.post_json("/v1/articles", {"data": {"title": "kept"}}, headers=ALICE,
+                             status=201)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    record_path = f"/v1/articles/{response.json['data']['id']}"
+    assert app.get(record_path, headers=ALICE).json["data"]["title"] == "kept"
+
+
+def test_cornice_validation_still_answers_json_errors() -> None:
+    greet = Service(name="greet-validated", path="/greet")
+
+    @greet.post(schema=Greeting(), validators=(colander_body_validator,))
+    def create(request: Any) -> dict[str, Any]:
+        return {"hello": request.validated["name"]}
+
+    app = app_with(greet)
+    assert new_request_handlers(app.app.registry) == []
+    assert app.post_json("/v1/greet", {"name": "bob"}).json == {"hello": "bob"}
+    error = app.post_json("/v1/greet", {"name": "x" * 11}, status=400).json
+    assert error["status"] == "error"  # cornice's own error handler
+    assert [(e["location"], e["name"]) for e in error["errors"]] == [("body", "name")]
+
+
+def test_a_service_with_filters_gets_them_applied() -> None:
+    greet = Service(name="greet-filtered", path="/greet/{name}", filters=(stamp,))
+
+    @greet.get()
+    def hello(request: Any) -> dict[str, Any]:
+        return {"hello": request.matchdict["name"]}
+
+    app = app_with(greet)
+    assert len(new_request_handlers(app.app.registry)) == 1
+    response = app.get("/v1/greet/ann")
+    assert response.json == {"hello": "ann"}
+    assert response.headers["X-Filtered"] == "ann"
+
+
+def test_a_view_with_filters_gets_them_applied() -> None:
+    greet = Service(name="greet-view-filtered", path="/greet/{name}")
+
+    @greet.get(filters=(stamp,))
+    def hello(request: Any) -> dict[str, Any]:
+        return {"hello": request.matchdict["name"]}
+
+    app = app_with(greet)
+    assert app.get("/v1/greet/zoe").headers["X-Filtered"] == "zoe"
+
+
+def test_a_service_with_cornice_cors_keeps_the_hook() -> None:
+    greet = Service(name="greet-cors", path="/greet", cors_origins=("https://example.org",))
+
+    @greet.get()
+    def hello(request: Any) -> dict[str, Any]:
+        return {"hello": "world"}
+
+    assert services_need_request_hook([greet])
+    app = app_with(greet)
+    assert len(new_request_handlers(app.app.registry)) == 1
+    response = app.get("/v1/greet", headers={"Origin": "https://example.org"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://example.org"
