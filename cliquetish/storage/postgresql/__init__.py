@@ -16,11 +16,13 @@ otherwise the accessible ids are asked to the permission backend and bound to th
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from cliquetish.storage import (
@@ -58,9 +60,18 @@ SCHEMA_FOLDER = Path(__file__).parent / "schema"
 TOMBSTONE_DATA = ev.dumps({DELETED_FIELD: True})
 
 
+_LONG_INTEGER = re.compile(r"[0-9]{19}")
+"""An integer that orjson may read as a float (see :func:`.evaluation.loads`)."""
+
+
 def _row_record(object_id: str, last_modified: int, data_text: str) -> Record:
-    data = textcodec.decode_json_text(ev.loads(data_text), data_text)
-    data[ID_FIELD] = textcodec.decode_text(object_id)
+    """The record of a row; run for every row read, so the usual case (no long integer, no
+    encoded U+0000 or U+0001, see :mod:`.textcodec`) goes straight to orjson."""
+    if "\\u0001" in data_text or _LONG_INTEGER.search(data_text) is not None:
+        data = textcodec.decode_json_text(ev.loads(data_text), data_text)
+    else:
+        data = orjson.loads(data_text)
+    data[ID_FIELD] = textcodec.decode_text(object_id) if "\x01" in object_id else object_id
     data[MODIFIED_FIELD] = last_modified
     return data
 
