@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.security import forget
-from zope.interface import Interface
 
 from cliquetish.errors import ERRORS, http_error
 from cliquetish.settings import as_list
@@ -40,8 +39,8 @@ IMPLIED_BY: dict[str, tuple[str, ...]] = {READ: (READ, WRITE)}
 """Permissions granted by other ones: whoever may write may read."""
 
 
-class _ISettingPrincipals(Interface):
-    """Marker of the registry utility caching parsed ``*_principals`` settings."""
+_CACHE_ATTRIBUTE = "cliquetish_setting_principals"
+"""Registry attribute caching the parsed ``*_principals`` settings."""
 
 
 def implied_permissions(permission: str) -> tuple[str, ...]:
@@ -54,10 +53,10 @@ def setting_principals(registry: Any, resource_name: str, permission: str) -> fr
 
     Parsed once per registry (the settings are fixed once the application is built).
     """
-    cache = registry.queryUtility(_ISettingPrincipals)
+    cache = getattr(registry, _CACHE_ATTRIBUTE, None)  # an attribute: no lookup per request
     if cache is None:
         cache = {}
-        registry.registerUtility(cache, _ISettingPrincipals)
+        setattr(registry, _CACHE_ATTRIBUTE, cache)
     key = (resource_name, permission)
     principals = cache.get(key)
     if principals is None:
