@@ -238,7 +238,8 @@ class Resource(RecordViews):
         setup = self.setup
         page = Page(fetched, query, setup.token_secret, scope)
         self._notify(ACTIONS.READ, lambda: [{"new": r} for r in page.records], timestamp)
-        data = [project(record, query.fields) for record in page.records]
+        fields = query.fields
+        data = page.records if fields is None else [project(r, fields) for r in page.records]
         response = self._respond({"data": data}, timestamp=timestamp)
         if page.next_token:
             response.headers["Next-Page"] = next_page_url(self.request, page.next_token)
