@@ -109,11 +109,12 @@ def source_state() -> str:
     tree is what gunicorn imports)."""
     def git(*arguments: str) -> str:
         return subprocess.run(["git", *arguments], cwd=REPO_DIR, capture_output=True,
-                              text=True, check=False).stdout.strip()
+                              text=True, check=False).stdout
 
+    # each line is "XY path": not stripped, since X is a space for a change not yet staged
     changed = git("status", "--porcelain", "--", "cliquetish").splitlines()
     dirty = f", uncommitted: {', '.join(line[3:] for line in changed)}" if changed else ""
-    return git("rev-parse", "--short", "HEAD") + dirty
+    return git("rev-parse", "--short", "HEAD").strip() + dirty
 
 
 def server_env() -> dict[str, str]:
