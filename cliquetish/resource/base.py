@@ -211,9 +211,9 @@ class Resource(RecordViews):
         query = listing_query(self.request.GET.items(), self.is_known_field,
                               setup.default_sort, setup.page_size)
         scope = token_scope(self.name, self.parent_id, self.user_id, query.scope)
-        headers = self.request.headers
+        environ = self.request.environ
         if self.request.method == "GET" and not (
-            "If-Match" in headers or "If-None-Match" in headers
+            "HTTP_IF_MATCH" in environ or "HTTP_IF_NONE_MATCH" in environ
         ):  # the usual listing: the page and the timestamp in one read
             keyset = page_keyset(setup.token_secret, scope, query)
             fetched, timestamp = self.model.get_records_and_timestamp(

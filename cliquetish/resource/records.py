@@ -50,7 +50,9 @@ class RecordViews:
     def get(self) -> Any:
         """Answer one record (404 errno 110 when missing)."""
         object_id = self._object_id()
-        fields = record_fields(self.request.GET, self.is_known_field)
+        request = self.request
+        fields = (record_fields(request.GET, self.is_known_field)
+                  if request.environ.get("QUERY_STRING") else None)
         record, shown = self._existing(object_id, "read")
         if record is None:
             raise not_found()

@@ -285,3 +285,18 @@ def test_other_users_records_are_invisible(app) -> None:
     assert app.get(url(record), headers=ALICE).json["data"] == record
 
 
+
+
+def test_header_keys_are_the_wsgi_environ_keys() -> None:
+    from cliquetish.resource.http import header_key
+
+    assert header_key("If-None-Match") == "HTTP_IF_NONE_MATCH"
+    assert header_key("If-Match") == "HTTP_IF_MATCH"
+    assert header_key("Accept") == "HTTP_ACCEPT"
+
+
+def test_an_empty_querystring_or_fields_answer_as_without(app) -> None:
+    record = create(app, title="A", extra={"b": 1})
+    assert app.get(url(record) + "?", headers=ALICE).json == {"data": record}
+    only = app.get(url(record) + "?_fields=title", headers=ALICE).json["data"]
+    assert only == {"id": record["id"], "last_modified": record["last_modified"], "title": "A"}
