@@ -13,8 +13,10 @@ Together that is about a tenth of the CPU of a GET of one record.
 wrapper, its validators and the error handler). Once the configuration is committed, it
 subscribes cornice's hook after all when a registered service has ``filters`` or cornice's
 CORS (``cors_origins``, ``cors_enabled``), so an application's own cornice services keep
-cornice's whole behaviour. An application that includes ``cornice`` itself gets the
-subscription as usual.
+cornice's whole behaviour. An application that includes ``cornice`` itself after
+cliquetish includes nothing twice (cornice is marked as included) and the rule above applies;
+one that includes it before (with cornice's ``handle_exceptions = false``, so that
+cliquetish's exception views answer) keeps cornice as it is, subscription included.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pyramid.config import Configurator
 from pyramid.events import NewRequest
 from pyramid.interfaces import INewRequest
 
-__all__ = ["HOOK_ORDER", "includeme", "services_need_request_hook"]
+__all__ = ["CORNICE_INCLUDE", "HOOK_ORDER", "includeme", "services_need_request_hook"]
 
 HOOK_ORDER = 90
 """Order of the configuration action deciding on the hook: after every action of the default
@@ -65,8 +67,19 @@ def _subscribe_if_needed(registry: Any) -> None:
         registry.registerHandler(wrap_request, (INewRequest,))
 
 
+CORNICE_INCLUDE = f"{cornice.includeme.__module__}:{cornice.includeme.__name__}"
+"""How Pyramid names cornice's include, to include it once whoever asks."""
+
+
 def includeme(config: Configurator) -> None:
-    """Include cornice without its ``NewRequest`` subscription (see the module)."""
+    """Include cornice without its ``NewRequest`` subscription (see the module).
+
+    Cornice's include is marked as done, as ``config.include("cornice")`` would mark it, so an
+    application that includes cornice afterwards does not register it twice; one that included
+    it before keeps it as it is, hook included.
+    """
+    if not config.action_state.processSpec(CORNICE_INCLUDE):
+        return
     add_subscriber = config.add_subscriber
 
     def add_other_subscribers(subscriber: Any, iface: Any = None, **predicates: Any) -> None:

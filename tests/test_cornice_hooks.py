@@ -18,8 +18,9 @@ ALICE = auth_headers("alice", "alice-password")
 
 
 def new_request_handlers(registry: Any) -> list[Any]:
+    """Handlers of ``NewRequest`` (registered for the interface or, by cornice, the class)."""
     return [registration.handler for registration in registry.registeredHandlers()
-            if registration.required == (INewRequest,)]
+            if registration.required[0].isOrExtends(INewRequest)]
 
 
 def stamp(response: Any, request: Any) -> Any:
@@ -108,3 +109,39 @@ def test_a_service_with_cornice_cors_keeps_the_hook() -> None:
     assert len(new_request_handlers(app.app.registry)) == 1
     response = app.get("/v1/greet", headers={"Origin": "https://example.org"})
     assert response.headers["Access-Control-Allow-Origin"] == "https://example.org"
+
+
+def greeting_app(include_cornice: str) -> Any:
+    """An application including cornice itself, ``before`` or ``after`` cliquetish."""
+    greet = Service(name=f"greet-{include_cornice}", path="/greet")
+
+    @greet.get()
+    def hello(request: Any) -> dict[str, Any]:
+        return {"hello": "world"}
+
+    def factory(global_config: Any = None, **settings: Any) -> Any:
+        config = Configurator(settings=settings)
+        if include_cornice == "before":  # without cornice's exception views: ours answer
+            config.add_settings({"handle_exceptions": False})
+            config.include("cornice")
+        cliquetish.initialize(config, version="1.0.0")
+        if include_cornice == "after":
+            config.include("cornice")  # already included: nothing registered twice
+        config.add_cornice_service(greet)
+        return config.make_wsgi_app()
+
+    return make_app({}, app_factory=factory)
+
+
+def test_an_application_including_cornice_afterwards_gets_no_conflict() -> None:
+    app = greeting_app("after")
+    assert new_request_handlers(app.app.registry) == []
+    assert app.get("/v1/greet").json == {"hello": "world"}
+    app.get("/v1/", status=200)
+
+
+def test_an_application_including_cornice_first_keeps_its_hook() -> None:
+    app = greeting_app("before")
+    assert len(new_request_handlers(app.app.registry)) == 1
+    assert app.get("/v1/greet").json == {"hello": "world"}
+    assert app.get("/v1/", status=200).headers["X-Content-Type-Options"] == "nosniff"
