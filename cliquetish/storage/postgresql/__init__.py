@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
 from cliquetish.storage import (
@@ -59,22 +58,9 @@ SCHEMA_FOLDER = Path(__file__).parent / "schema"
 TOMBSTONE_DATA = ev.dumps({DELETED_FIELD: True})
 
 
-_DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9999999999")
-_LONG_INTEGER = b"9" * 19
-"""With every digit made ``9``: a run of 19 digits, an integer that orjson may read as a float
-(see :func:`.evaluation.loads`). One translation and one substring search cost half as much
-as a regular expression, and every row read goes through them."""
-
-
 def _row_record(object_id: str, last_modified: int, data_text: str) -> Record:
-    """The record of a row. The usual text (no long integer, no encoded U+0000 or U+0001,
-    see :mod:`.textcodec`) goes straight to orjson."""
-    if "\\u0001" in data_text or _LONG_INTEGER in data_text.encode(
-            "utf-8", "surrogatepass").translate(_DIGITS_AS_NINES):
-        data = textcodec.decode_json_text(ev.loads(data_text), data_text)
-    else:
-        data = orjson.loads(data_text)
-    data[ID_FIELD] = textcodec.decode_text(object_id) if "\x01" in object_id else object_id
+    data = textcodec.decode_json_text(ev.loads(data_text), data_text)
+    data[ID_FIELD] = textcodec.decode_text(object_id)
     data[MODIFIED_FIELD] = last_modified
     return data
 
