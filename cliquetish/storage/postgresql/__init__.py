@@ -46,7 +46,7 @@ from cliquetish.storage.postgresql.migrations import apply_migrations
 from cliquetish.storage.postgresql.queries import (
     Params,
     filter_sql,
-    index_seek_sql,
+    indexed_range_sql,
     keyset_sql,
     order_sql,
     sort_index_fields,
@@ -383,10 +383,10 @@ class PostgreSQLStorage(StorageBase):
             conditions.append("NOT deleted")
         indexed = self.sort_indexed_fields() if filters else frozenset()
         for flt in filters:
-            condition = filter_sql(flt, params)
-            seek = index_seek_sql(flt, params) if flt.field in indexed else None
-            if seek is not None:  # the range starts where the sort index can seek to
-                condition = f"({seek} AND {condition})"
+            # A range on a field with a sort index starts where that index can seek to.
+            condition = indexed_range_sql(flt, params) if flt.field in indexed else None
+            if condition is None:
+                condition = filter_sql(flt, params)
             if include_deleted and not ev.applies_to_tombstones(flt):
                 condition = f"(deleted OR {condition})"
             conditions.append(condition)
