@@ -86,6 +86,15 @@ def test_a_statement_the_server_cannot_prepare_runs_unprepared(
     assert prepared_names(client) == []
 
 
+def test_values_the_prepared_types_refuse_run_unprepared(client: PostgreSQLClient) -> None:
+    # A list travels as ARRAY['...'] (text[]): the cast in the statement converts it, but
+    # EXECUTE refuses it for a jsonb[] parameter.
+    statement = "SELECT count(*) FROM unnest(CAST(:values AS jsonb[])) v WHERE v <> 'null'"
+    assert client.read(statement, {"values": ['"a"', "2"]}, prepare=True) == [(2,)]
+    assert client.read(statement, {"values": ["[1]"]}, prepare=True) == [(1,)]
+    assert prepared_names(client) == []
+
+
 def test_a_statement_deallocated_behind_its_back_is_prepared_again(
         client: PostgreSQLClient) -> None:
     statement = f"SELECT v FROM {TABLE} WHERE k = :k"

@@ -40,13 +40,14 @@ from cliquetish.storage import (
 )
 from cliquetish.storage import evaluation as ev
 from cliquetish.storage.postgresql import statements as sql
-from cliquetish.storage.postgresql import textcodec
+from cliquetish.storage.postgresql import textcodec, walk
 from cliquetish.storage.postgresql.client import PostgreSQLClient, create_client, execute
 from cliquetish.storage.postgresql.migrations import apply_migrations
 from cliquetish.storage.postgresql.queries import (
     Params,
     filter_sql,
     indexed_range_sql,
+    is_column_range,
     keyset_sql,
     order_sql,
     sort_index_fields,
@@ -89,6 +90,7 @@ class PostgreSQLStorage(StorageBase):
         self.client = client
         self._sort_indexed: frozenset[str] = frozenset()
         self._sort_indexes_read_at = float("-inf")
+        self.walk_outcomes = walk.WalkOutcomes()
 
     def sort_indexed_fields(self) -> frozenset[str]:
         """The data fields having an index of
@@ -355,18 +357,49 @@ class PostgreSQLStorage(StorageBase):
     ) -> tuple[list[Record], int]:
         """A page and the pair's timestamp in one statement (see
         :meth:`StorageBase.get_all_with_timestamp`). An empty page, or an unknown pair, reads
-        the timestamp with :meth:`collection_timestamp` after it."""
+        the timestamp with :meth:`collection_timestamp` after it. A small filtered page sorted
+        on an indexed field is first asked from a bounded walk (see :mod:`.walk`)."""
         params = Params(**self._pair(collection_id, parent_id))
         applied = ev.listing_sort(sorting)
-        where = self._where(params, filters, pagination_rules, include_deleted, read_filter,
-                            applied)
-        statement = sql.LIST_WITH_TIMESTAMP.format(where=where, order=order_sql(applied, params),
-                                                   limit=self._limit(params, limit))
-        rows = self.client.read(statement, params.values, prepare=_plan_fits_all(filters, limit))
+        bounds, matching, per_record = self._conditions(params, filters, pagination_rules,
+                                                        include_deleted, read_filter, applied)
+        order = order_sql(applied, params)
+        rows = None
+        if filters and limit is not None and self._walks_in_order(applied, limit):
+            rows = self._walked_rows(params, bounds, per_record, order, limit)
+        if rows is None:
+            where = " AND ".join(bounds + matching)
+            statement = sql.LIST_WITH_TIMESTAMP.format(where=where, order=order,
+                                                       limit=self._limit(params, limit))
+            rows = self.client.read(statement, params.values,
+                                    prepare=_plan_fits_all(filters, limit))
         stamp = rows[0][3] if rows else None
         if stamp is None:
             stamp = self.collection_timestamp(collection_id, parent_id)
-        return [_row_record(oid, modified, text) for oid, modified, text, _ in rows], int(stamp)
+        return [_row_record(row[0], row[1], row[2]) for row in rows], int(stamp)
+
+    def _walks_in_order(self, sorting: Sequence[Sort], limit: int) -> bool:
+        """True when a listing of ``limit`` records in the order of ``sorting`` may be asked
+        from a bounded walk: a small page, and an index that serves its first sort field."""
+        if not 0 < limit <= walk.MAX_FETCH:
+            return False
+        first = sorting[0].field
+        return first in (MODIFIED_FIELD, ID_FIELD) or first in self.sort_indexed_fields()
+
+    def _walked_rows(self, params: Params, bounds: list[str], matching: list[str],
+                     order: str, limit: int) -> list[Any] | None:
+        """The rows of the page from a bounded walk, or None when the walk did not fill it
+        (or this statement shape rarely does lately: then no walk)."""
+        window = walk.walk_window(limit)
+        statement = sql.LIST_WALK.format(walk=" AND ".join(bounds),
+                                         match=" AND ".join(matching) or "TRUE", order=order,
+                                         beyond=window + 1, window=window, limit=limit)
+        if not self.walk_outcomes.should_walk(statement):
+            return None
+        rows = walk.walked_page(self.client.read(statement, params.values, prepare=True),
+                                window)
+        self.walk_outcomes.record(statement, rows is not None)
+        return rows
 
     # Query parts
     @staticmethod
@@ -378,34 +411,60 @@ class PostgreSQLStorage(StorageBase):
         self, params: Params, filters: Sequence[Filter], keyset: Keyset | None,
         include_deleted: bool, read_filter: ReadFilter | None, sorting: Sequence[Sort],
     ) -> str:
-        conditions = ["parent_id = :parent_id", "collection_id = :collection_id"]
+        bounds, matching, _ = self._conditions(params, filters, keyset, include_deleted,
+                                               read_filter, sorting)
+        return " AND ".join(bounds + matching)
+
+    def _conditions(
+        self, params: Params, filters: Sequence[Filter], keyset: Keyset | None,
+        include_deleted: bool, read_filter: ReadFilter | None, sorting: Sequence[Sort],
+    ) -> tuple[list[str], list[str], list[str]]:
+        """The conditions of a listing: those of its walk in sort order (the pair, the
+        tombstones, the page token, a range on the column it is sorted by first: all
+        conditions its index bounds), then those its records must match (other filters, read
+        permission), and the latter again with the permission checked per record (for a
+        bounded walk)."""
+        bounds = ["parent_id = :parent_id", "collection_id = :collection_id"]
         if not include_deleted:
-            conditions.append("NOT deleted")
+            bounds.append("NOT deleted")
+        if keyset is not None:
+            bounds.append(keyset_sql(sorting, keyset, params))
+        matching = []
         indexed = self.sort_indexed_fields() if filters else frozenset()
+        first_sort = sorting[0].field if sorting else None
         for flt in filters:
+            if flt.field == first_sort and is_column_range(flt):  # _since, _before...
+                bounds.append(filter_sql(flt, params))
+                continue
             # A range on a field with a sort index starts where that index can seek to.
             condition = indexed_range_sql(flt, params) if flt.field in indexed else None
             if condition is None:
                 condition = filter_sql(flt, params)
             if include_deleted and not ev.applies_to_tombstones(flt):
                 condition = f"(deleted OR {condition})"
-            conditions.append(condition)
+            matching.append(condition)
+        per_record = list(matching)
         if read_filter is not None:
-            conditions.append(self._read_filter_sql(read_filter, params))
-        if keyset is not None:
-            conditions.append(keyset_sql(sorting, keyset, params))
-        return " AND ".join(conditions)
+            joined, checked = self._read_filter_sql(read_filter, params)
+            matching.append(joined)
+            per_record.append(checked)
+        return bounds, matching, per_record
 
-    def _read_filter_sql(self, read_filter: ReadFilter, params: Params) -> str:
+    def _read_filter_sql(self, read_filter: ReadFilter, params: Params) -> tuple[str, str]:
+        """The condition keeping the records ``read_filter`` allows, in two forms: one
+        PostgreSQL may plan as a join (a listing), and one it checks per record (a bounded
+        walk: ``OFFSET 0`` keeps PostgreSQL from hashing every entry of the principals)."""
         if self._shares_database(read_filter.permission_backend):
-            return (
-                "EXISTS (SELECT 1 FROM access_control_entries ace"
+            entries = (
+                "SELECT 1 FROM access_control_entries ace"
                 f" WHERE ace.object_id = {params.add(read_filter.object_id_prefix)} || records.id"
                 f" AND ace.permission = ANY({params.add(list(read_filter.permissions))})"
-                f" AND ace.principal = ANY({params.add(list(read_filter.principals))}))"
+                f" AND ace.principal = ANY({params.add(list(read_filter.principals))})"
             )
+            return f"EXISTS ({entries})", f"EXISTS ({entries} OFFSET 0)"
         allowed = ev.accessible_ids(read_filter) or set()
-        return f"(id = ANY({params.add(sorted(map(textcodec.encode_text, allowed)))}))"
+        condition = f"(id = ANY({params.add(sorted(map(textcodec.encode_text, allowed)))}))"
+        return condition, condition
 
 
 def load_from_config(config: Any) -> PostgreSQLStorage:

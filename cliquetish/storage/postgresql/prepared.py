@@ -112,8 +112,7 @@ def run_prepared(record_info: dict[str, Any], driver: Any, statement: str,
         values = prepared.values(params)
         if prepared.name in names:
             try:
-                cursor.execute(prepared.execute_sql, values)
-                return cursor.fetchall()
+                return _executed(cursor, prepared, values, names, params)
             except _STALE:
                 cursor.execute("DEALLOCATE ALL")
                 names.clear()
@@ -130,5 +129,23 @@ def run_prepared(record_info: dict[str, Any], driver: Any, statement: str,
             cursor.execute(prepared.plain_sql, params or None)
             return cursor.fetchall()
         names.add(prepared.name)
+        return _executed(cursor, prepared, values, names, params)
+
+
+def _executed(cursor: Any, prepared: PreparedStatement, values: list[Any], names: set[str],
+              params: Mapping[str, Any] | None) -> list[tuple[Any, ...]]:
+    """Rows of ``EXECUTE``. Values the prepared types refuse (a list, sent as a ``text[]``,
+    where the statement casts it to ``jsonb[]``: a cast written in the statement applies to
+    the value itself, but ``EXECUTE`` only coerces its arguments) make the statement run
+    unprepared from then on."""
+    try:
         cursor.execute(prepared.execute_sql, values)
-        return cursor.fetchall()
+    except psycopg2.ProgrammingError as error:
+        if isinstance(error, _STALE) or not (error.pgcode or "").startswith(
+                _PREPARE_REFUSED_CLASS):
+            raise
+        _UNPREPARABLE.add(prepared.name)
+        cursor.execute(f"DEALLOCATE {prepared.name}")
+        names.discard(prepared.name)
+        cursor.execute(prepared.plain_sql, params or None)
+    return cursor.fetchall()

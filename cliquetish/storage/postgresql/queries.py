@@ -29,6 +29,7 @@ __all__ = [
     "Params",
     "filter_sql",
     "indexed_range_sql",
+    "is_column_range",
     "keyset_sql",
     "order_sql",
     "sort_index_fields",
@@ -138,6 +139,13 @@ def _range_sql(flt: Filter, params: Params) -> str:
     if guard is None:
         guard = f"jsonb_typeof({x}) = {params.add(ev.json_type(flt.value))}"
     return f"({guard} AND {compare})"
+
+
+def is_column_range(flt: Filter) -> bool:
+    """True when ``flt`` is a range on the ``id`` or ``last_modified`` column with a value of
+    the column's type: :func:`filter_sql` then writes a condition their indexes bound."""
+    return (flt.operator in _OPERATORS and _column(flt.field) is not None
+            and _column_value(flt.field, flt.value))
 
 
 def _type_range_guard(x: str, value: Any, operator: str) -> str | None:

@@ -19,6 +19,7 @@ __all__ = [
     "GET",
     "GET_WITH_PERMISSIONS",
     "LIST",
+    "LIST_WALK",
     "LIST_WITH_TIMESTAMP",
     "LOCK_PAIR",
     "PURGE",
@@ -147,6 +148,20 @@ LIST_WITH_TIMESTAMP = f"""SELECT id, last_modified, CAST(data AS text),
     (SELECT last_modified FROM timestamps WHERE {_PAIR}) AS collection_timestamp FROM records
 WHERE {{where}} ORDER BY {{order}} {{limit}}"""
 """A page and, on each row, the pair's timestamp (an uncorrelated subquery, read once)."""
+
+LIST_WALK = f"""SELECT id, last_modified, CAST(data AS text),
+    (SELECT last_modified FROM timestamps WHERE {_PAIR}) AS collection_timestamp, walked
+FROM (
+    SELECT id, last_modified, data, deleted, row_number() OVER () AS walked
+    FROM (SELECT id, last_modified, data, deleted FROM records
+          WHERE {{walk}} ORDER BY {{order}} LIMIT {{beyond}}) AS walk
+) AS records
+WHERE ({{match}}) OR walked > {{window}}
+LIMIT {{limit}}"""
+"""A page from the first ``window`` records of the listing's order (``walk``: the pair, the
+tombstones, the page token), the ``match`` conditions applied to those only; the record after
+the window (``beyond`` = window + 1), if any, comes back whatever ``match`` says, to tell that
+the walk was cut short (see :mod:`.walk`)."""
 
 COUNT = "SELECT count(*) FROM records WHERE {where}"
 
