@@ -154,6 +154,24 @@ class WalkedListingTest(unittest.TestCase):
         # 231 to 239, less the deleted 231 and 238, less 232 and 236 that alice cannot read
         self.assertEqual([r["title"] for r in records], ["r239", "r237", "r235", "r234", "r233"])
 
+    def test_a_page_larger_than_the_window_is_walked_when_the_walk_ends_first(self) -> None:
+        self.storage.max_walk_window = 50
+        readable = ReadFilter(("alice",), ("read",), "/walk/", self.permission)
+        for first, reads in ((230, 1), (100, 2)):  # 9 changes, then 139: more than the window
+            with self.subTest(since=first):
+                since = [Filter("last_modified", self.stamps[first], COMPARISON.GT)]
+                self.reads.clear()
+                self.storage.walk_outcomes = walk.WalkOutcomes()
+                records, _ = self.storage.get_all_with_timestamp(
+                    COLLECTION, PARENT, since, limit=10001, read_filter=readable,
+                    include_deleted=True)
+                self.assertEqual(len(self.reads), reads)
+                self.assertIn("LIMIT 51", self.reads[0])
+                expected, _ = self.storage.get_all(COLLECTION, PARENT, since, limit=10001,
+                                                   read_filter=readable, include_deleted=True)
+                self.assertEqual([r["id"] for r in records], [r["id"] for r in expected])
+                self.assertGreater(len(records), 5)
+
     def test_a_shape_whose_walks_fall_back_is_planned_then_retried(self) -> None:
         rare = [Filter("rank", 39, COMPARISON.MIN)]
         walks = []
@@ -168,7 +186,7 @@ class WalkedListingTest(unittest.TestCase):
     def test_listings_that_are_not_walked(self) -> None:
         cases = [
             ([], [], 11),  # no filter: prepared as it is
-            ([Filter("rank", 5, COMPARISON.MIN)], [], walk.MAX_FETCH + 1),  # a large page
+            ([Filter("rank", 5, COMPARISON.MIN)], [], None),  # no limit
             ([Filter("rank", 5, COMPARISON.MIN)], [Sort("title", 1)], 11),  # no sort index
         ]
         for filters, sorting, limit in cases:

@@ -91,6 +91,7 @@ class PostgreSQLStorage(StorageBase):
         self._sort_indexed: frozenset[str] = frozenset()
         self._sort_indexes_read_at = float("-inf")
         self.walk_outcomes = walk.WalkOutcomes()
+        self.max_walk_window = walk.MAX_WINDOW
 
     def sort_indexed_fields(self) -> frozenset[str]:
         """The data fields having an index of
@@ -357,8 +358,8 @@ class PostgreSQLStorage(StorageBase):
     ) -> tuple[list[Record], int]:
         """A page and the pair's timestamp in one statement (see
         :meth:`StorageBase.get_all_with_timestamp`). An empty page, or an unknown pair, reads
-        the timestamp with :meth:`collection_timestamp` after it. A small filtered page sorted
-        on an indexed field is first asked from a bounded walk (see :mod:`.walk`)."""
+        the timestamp with :meth:`collection_timestamp` after it. A filtered page sorted on an
+        indexed field is first asked from a bounded walk (see :mod:`.walk`)."""
         params = Params(**self._pair(collection_id, parent_id))
         applied = ev.listing_sort(sorting)
         bounds, matching, per_record = self._conditions(params, filters, pagination_rules,
@@ -380,8 +381,8 @@ class PostgreSQLStorage(StorageBase):
 
     def _walks_in_order(self, sorting: Sequence[Sort], limit: int) -> bool:
         """True when a listing of ``limit`` records in the order of ``sorting`` may be asked
-        from a bounded walk: a small page, and an index that serves its first sort field."""
-        if not 0 < limit <= walk.MAX_FETCH:
+        from a bounded walk: an index serves its first sort field."""
+        if limit <= 0:
             return False
         first = sorting[0].field
         return first in (MODIFIED_FIELD, ID_FIELD) or first in self.sort_indexed_fields()
@@ -390,7 +391,7 @@ class PostgreSQLStorage(StorageBase):
                      order: str, limit: int) -> list[Any] | None:
         """The rows of the page from a bounded walk, or None when the walk did not fill it
         (or this statement shape rarely does lately: then no walk)."""
-        window = walk.walk_window(limit)
+        window = walk.walk_window(limit, self.max_walk_window)
         statement = sql.LIST_WALK.format(walk=" AND ".join(bounds),
                                          match=" AND ".join(matching) or "TRUE", order=order,
                                          beyond=window + 1, window=window, limit=limit)
