@@ -155,6 +155,9 @@ def timed_load(bench: Bench, workload: Workload, args: argparse.Namespace,
         result = run_wrk(ctx.system.port, spec, duration, max_requests=args.max_requests, **load)
     app_cpu = cpu_spent(app_before, cpu_snapshot(server.worker_pids()))
     db_cpu = cpu_spent(db_before, cpu_snapshot(ctx.system.backend_pids()))
+    # Requests still running when wrk stopped (Kinto's listings of 1,000,000 records take
+    # seconds) would share the next system's round: let them end first.
+    ctx.system.wait_idle()
     result.peak_rss_mib = sampler.peak_mib
     result.extra["load_average_before"] = load_average
     if result.answered:
