@@ -105,9 +105,11 @@ def json_response(
             headers.extend(timestamp_headers(timestamp).items())
         if request.method == "HEAD":
             return Response(status=status, headerlist=headers, charset=None)
-        response = Response(status=status, headerlist=headers, charset=None)
-        response.body = orjson.dumps(body)
-        return response
+        data = orjson.dumps(body)
+        headers.append(("Content-Length", str(len(data))))
+        # The body as the response's app_iter, its length stated: WebOb's body setter would
+        # go through its header views for the same result.
+        return Response(status=status, headerlist=headers, app_iter=[data], charset=None)
     response = request.response
     response.status_int = status
     response.headers["Content-Type"] = JSON_TYPE
