@@ -81,6 +81,27 @@ _QUERY_SAFE = "&=+%/:,;@!$'()*~.-_"
 percent-encoded, so the URL is safe in a header whatever the request's querystring held."""
 
 
+_PATH_URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
+                  "PATH_INFO")
+"""What WebOb's ``path_url`` is made of (scheme, host and port, script name, path)."""
+
+_PATH_URLS: dict[tuple[Any, ...], str] = {}
+_PATH_URLS_KEPT = 1024
+
+
+def _path_url(request: Any) -> str:
+    """``request.path_url``, remembered per scheme, host, port and path (WebOb builds it
+    anew at every call, and a listing's next pages ask it again and again)."""
+    environ = request.environ
+    key = tuple(environ.get(name) for name in _PATH_URL_KEYS)
+    url = _PATH_URLS.get(key)
+    if url is None:
+        if len(_PATH_URLS) >= _PATH_URLS_KEPT:
+            _PATH_URLS.clear()
+        url = _PATH_URLS[key] = request.path_url
+    return url
+
+
 def next_page_url(request: Any, token: str) -> str:
     """The absolute URL of the next page: the same querystring with the new ``_token``.
 
@@ -95,7 +116,7 @@ def next_page_url(request: Any, token: str) -> str:
         query = quote(joined, safe=_QUERY_SAFE, encoding="latin-1")
     except UnicodeEncodeError:  # built in process (a batch entry) from text
         query = quote(joined, safe=_QUERY_SAFE)
-    return f"{request.path_url}?{query}_token={token}"
+    return f"{_path_url(request)}?{query}_token={token}"
 
 
 def _copy_path(source: dict[str, Any], target: dict[str, Any], dotted: str) -> None:

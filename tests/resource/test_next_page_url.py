@@ -37,3 +37,21 @@ def test_characters_unsafe_in_a_header_are_encoded() -> None:
 def test_text_built_in_process_is_encoded_as_utf8() -> None:
     request = Request.blank("/v1/articles?w=€")
     assert urlsplit(next_page_url(request, "T")).query == "w=%E2%82%AC&_token=T"
+
+
+def test_the_base_follows_each_requests_host_scheme_and_path() -> None:
+    cases = [
+        ("/v1/articles", {}, "http://localhost/v1/articles"),
+        ("/v1/articles", {"HTTP_HOST": "api.example.com"}, "http://api.example.com/v1/articles"),
+        ("/v1/articles", {"HTTP_HOST": "api.example.com:8443", "wsgi.url_scheme": "https"},
+         "https://api.example.com:8443/v1/articles"),
+        ("/v1/bookmarks", {"HTTP_HOST": "api.example.com"},
+         "http://api.example.com/v1/bookmarks"),
+        ("/v1/articles", {"SCRIPT_NAME": "/app", "HTTP_HOST": "api.example.com"},
+         "http://api.example.com/app/v1/articles"),
+        ("/v1/caf%C3%A9", {}, "http://localhost/v1/caf%C3%A9"),
+    ]
+    for _ in range(2):  # the second time from what the first remembered
+        for path, environ, expected in cases:
+            request = Request.blank(path, environ=dict(environ))
+            assert next_page_url(request, "T") == f"{expected}?_token=T"
