@@ -177,15 +177,21 @@ def report(storage: PostgreSQLStorage, title: str,
           f"\n\n{statement}\n\n{explain(storage, statement)}\n")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def scratch_database(description: str, database: str) -> tuple[argparse.Namespace, str]:
+    """The options of a scratch-database tool (``--records``, ``--server``, ``--keep``) and
+    the URL of ``database``, dropped and created again on that server."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
-    admin_execute(options.server, f"DROP DATABASE IF EXISTS {DATABASE}")
-    admin_execute(options.server, f"CREATE DATABASE {DATABASE}")
-    url = f"{options.server}/{DATABASE}"
+    admin_execute(options.server, f"DROP DATABASE IF EXISTS {database}")
+    admin_execute(options.server, f"CREATE DATABASE {database}")
+    return options, f"{options.server}/{database}"
+
+
+def main() -> None:
+    options, url = scratch_database(__doc__.splitlines()[0], DATABASE)
     storage = PostgreSQLStorage(create_client({"storage_url": url}, "storage"))
     try:
         storage.initialize_schema()

@@ -19,7 +19,6 @@ filled the page (see :mod:`cliquetish.storage.postgresql.walk`).
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +30,7 @@ from explain_storage import (
     admin_execute,
     load,
     median_ms,
+    scratch_database,
 )
 
 from cliquetish.permission.postgresql import Permission
@@ -107,14 +107,7 @@ def measured(title: str, listing: tuple[list[Filter], list[Sort], int | None, bo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    options = parser.parse_args()
-    admin_execute(options.server, f"DROP DATABASE IF EXISTS {WALKS_DATABASE}")
-    admin_execute(options.server, f"CREATE DATABASE {WALKS_DATABASE}")
-    url = f"{options.server}/{WALKS_DATABASE}"
+    options, url = scratch_database(__doc__.splitlines()[0], WALKS_DATABASE)
     client = create_client({"storage_url": url}, "storage")
     storage = PostgreSQLStorage(client)
     try:

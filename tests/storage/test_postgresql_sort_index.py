@@ -6,15 +6,14 @@ from __future__ import annotations
 import unittest
 from typing import Any
 
-from pyramid.config import Configurator
-
 from cliquetish.storage import COMPARISON, Filter, Sort
 from cliquetish.storage.evaluation import listing_sort, sort_records
 from cliquetish.storage.memory import MemoryStorage
-from cliquetish.storage.postgresql import PostgreSQLStorage, load_from_config
+from cliquetish.storage.postgresql import PostgreSQLStorage
 from cliquetish.storage.postgresql.client import driver_sql
 from cliquetish.storage.postgresql.queries import sort_index_fields, sort_index_statement
 from tests.servers import require_postgresql
+from tests.storage.postgresql_helpers import new_storage, run_sql
 
 COLLECTION = "sort_index_test"
 PARENT = "p"
@@ -27,15 +26,13 @@ class SortIndexTest(unittest.TestCase):
         cls.url = require_postgresql()
 
     def setUp(self) -> None:
-        self.storage: PostgreSQLStorage = load_from_config(
-            Configurator(settings={"storage_url": self.url}))
-        self.storage.initialize_schema()
+        self.storage = new_storage(self.url)
         self.addCleanup(self._drop_indexes)
         self.addCleanup(self.storage.purge_deleted, COLLECTION, PARENT)  # runs last
         self.addCleanup(self.storage.delete_all, COLLECTION, PARENT)
         for i in range(300):  # ten ranks, thirty records each: groups of ties
             self.storage.create(COLLECTION, PARENT, {"title": f"r{i}", "rank": i % 10})
-        self._sql("ANALYZE records")
+        run_sql(self.storage, "ANALYZE records")
         self.statements: list[tuple[str, dict[str, Any]]] = []
         read = self.storage.client.read
 
@@ -45,14 +42,9 @@ class SortIndexTest(unittest.TestCase):
 
         self.storage.client.read = recording_read  # type: ignore[method-assign]
 
-    def _sql(self, statement: str) -> None:
-        with self.storage.client.connect() as connection:
-            connection.exec_driver_sql(statement)
-            connection.commit()
-
     def _drop_indexes(self) -> None:
         for name in INDEX_NAMES.values():
-            self._sql(f"DROP INDEX IF EXISTS {name}")
+            run_sql(self.storage, f"DROP INDEX IF EXISTS {name}")
 
     def _plan_of_listing(self, direction: int) -> tuple[list[dict[str, Any]], str]:
         """The first page sorted on ``rank`` in ``direction``, and its statement's plan."""
@@ -75,15 +67,15 @@ class SortIndexTest(unittest.TestCase):
     def test_each_direction_walks_its_own_index_without_sorting(self) -> None:
         for direction, name in INDEX_NAMES.items():
             with self.subTest(direction=direction):
-                self._sql(sort_index_statement("rank", name, direction))
+                run_sql(self.storage, sort_index_statement("rank", name, direction))
                 records, plan = self._plan_of_listing(direction)
                 self.assertIn(name, plan)
                 self.assertNotIn("Sort", plan)
                 self.assertEqual([r["id"] for r in records], self._expected_page(direction))
-                self._sql(f"DROP INDEX {name}")
+                run_sql(self.storage, f"DROP INDEX {name}")
 
     def test_the_other_direction_index_leaves_ties_to_sort(self) -> None:
-        self._sql(sort_index_statement("rank", INDEX_NAMES[-1], -1))
+        run_sql(self.storage, sort_index_statement("rank", INDEX_NAMES[-1], -1))
         records, plan = self._plan_of_listing(1)
         self.assertIn("Sort", plan)
         self.assertEqual([r["id"] for r in records], self._expected_page(1))
@@ -113,8 +105,8 @@ class IndexSeekTest(unittest.TestCase):
         cls.url = require_postgresql()
 
     def setUp(self) -> None:
-        self.storage = self._storage()
-        self.addCleanup(self._sql, f"DROP INDEX IF EXISTS {INDEX_NAMES[1]}")
+        self.storage = new_storage(self.url)
+        self.addCleanup(run_sql, self.storage, f"DROP INDEX IF EXISTS {INDEX_NAMES[1]}")
         self.addCleanup(self.storage.purge_deleted, COLLECTION, PARENT)  # runs last
         self.addCleanup(self.storage.delete_all, COLLECTION, PARENT)
         self.memory = MemoryStorage()
@@ -124,19 +116,7 @@ class IndexSeekTest(unittest.TestCase):
                 record["rank"] = MIXED_RANKS[i % len(MIXED_RANKS)]
             created = self.storage.create(COLLECTION, PARENT, record)
             self.memory.create(COLLECTION, PARENT, dict(created))
-        self._sql("ANALYZE records")
-
-    def _storage(self) -> PostgreSQLStorage:
-        """A storage that has not read the server's indexes yet."""
-        storage: PostgreSQLStorage = load_from_config(
-            Configurator(settings={"storage_url": self.url}))
-        storage.initialize_schema()
-        return storage
-
-    def _sql(self, statement: str) -> None:
-        with self.storage.client.connect() as connection:
-            connection.exec_driver_sql(statement)
-            connection.commit()
+        run_sql(self.storage, "ANALYZE records")
 
     def _listing(self, storage: PostgreSQLStorage, flt: Filter, direction: int
                  ) -> tuple[list[str], str, dict[str, Any]]:
@@ -167,8 +147,8 @@ class IndexSeekTest(unittest.TestCase):
             Filter("rank", "7", COMPARISON.MIN), Filter("rank", "a", COMPARISON.LT),
             Filter("rank", "7", COMPARISON.GT), Filter("rank", "b", COMPARISON.MAX),
         ]
-        self._sql(sort_index_statement("rank", INDEX_NAMES[1], 1))
-        storage = self._storage()
+        run_sql(self.storage, sort_index_statement("rank", INDEX_NAMES[1], 1))
+        storage = new_storage(self.url)
         self.assertEqual(storage.sort_indexed_fields(), frozenset({"rank"}))
         for flt in filters:
             for direction in (1, -1):
@@ -185,8 +165,8 @@ class IndexSeekTest(unittest.TestCase):
                     self.assertNotRegex(statement, guard)
 
     def test_the_index_is_sought_from_the_start_of_the_range(self) -> None:
-        self._sql(sort_index_statement("rank", INDEX_NAMES[1], 1))
-        storage = self._storage()
+        run_sql(self.storage, sort_index_statement("rank", INDEX_NAMES[1], 1))
+        storage = new_storage(self.url)
         for flt, bound in ((Filter("rank", 5, COMPARISON.MIN), "IS NULL"),
                            (Filter("rank", "7", COMPARISON.MIN), ">= '7'")):
             with self.subTest(filter=flt):
@@ -201,7 +181,7 @@ class IndexSeekTest(unittest.TestCase):
                 self.assertIn(bound, condition)
 
     def test_other_filters_and_fields_without_index_are_left_alone(self) -> None:
-        storage = self._storage()
+        storage = new_storage(self.url)
         self.assertEqual(storage.sort_indexed_fields(), frozenset())
         for flt in (Filter("rank", 5, COMPARISON.MIN), Filter("rank", "b", COMPARISON.MIN),
                     Filter("rank", 5, COMPARISON.EQ)):

@@ -10,15 +10,14 @@ import itertools
 import unittest
 from typing import Any
 
-from pyramid.config import Configurator
-
 from cliquetish.permission.postgresql import Permission
 from cliquetish.storage import COMPARISON, Filter, Keyset, ReadFilter, Sort
 from cliquetish.storage import evaluation as ev
-from cliquetish.storage.postgresql import PostgreSQLStorage, load_from_config, walk
+from cliquetish.storage.postgresql import walk
 from cliquetish.storage.postgresql.client import create_client
 from cliquetish.storage.postgresql.queries import sort_index_statement
 from tests.servers import require_postgresql
+from tests.storage.postgresql_helpers import new_storage, run_sql
 
 COLLECTION = "walk_test"
 PARENT = "p"
@@ -33,10 +32,10 @@ class WalkedListingTest(unittest.TestCase):
         cls.url = require_postgresql()
 
     def setUp(self) -> None:
-        self.storage = self._storage()
-        self._sql(f"DROP INDEX IF EXISTS {INDEX_NAME}")
-        self._sql(sort_index_statement("rank", INDEX_NAME, -1))
-        self.addCleanup(self._sql, f"DROP INDEX IF EXISTS {INDEX_NAME}")
+        self.storage = new_storage(self.url)
+        run_sql(self.storage, f"DROP INDEX IF EXISTS {INDEX_NAME}")
+        run_sql(self.storage, sort_index_statement("rank", INDEX_NAME, -1))
+        self.addCleanup(run_sql, self.storage, f"DROP INDEX IF EXISTS {INDEX_NAME}")
         self.addCleanup(self.storage.purge_deleted, COLLECTION, PARENT)  # runs last
         self.addCleanup(self.storage.delete_all, COLLECTION, PARENT)
         self.permission = Permission(create_client({"permission_url": self.url}, "permission"))
@@ -51,8 +50,8 @@ class WalkedListingTest(unittest.TestCase):
                 self.permission.add_principal_to_ace(f"/walk/{created['id']}", "read", "alice")
             if i % 7 == 0:
                 self.storage.delete(COLLECTION, PARENT, created["id"])
-        self._sql("ANALYZE records")
-        self.storage = self._storage()  # reads the new index
+        run_sql(self.storage, "ANALYZE records")
+        self.storage = new_storage(self.url)  # reads the new index
         self.reads: list[str] = []
         read = self.storage.client.read
 
@@ -62,17 +61,6 @@ class WalkedListingTest(unittest.TestCase):
             return read(statement, params, prepare)
 
         self.storage.client.read = recording_read  # type: ignore[method-assign]
-
-    def _storage(self) -> PostgreSQLStorage:
-        storage: PostgreSQLStorage = load_from_config(
-            Configurator(settings={"storage_url": self.url}))
-        storage.initialize_schema()
-        return storage
-
-    def _sql(self, statement: str) -> None:
-        with self.storage.client.connect() as connection:
-            connection.exec_driver_sql(statement)
-            connection.commit()
 
     def _walked_reads(self) -> int:
         return sum("row_number() OVER ()" in statement for statement in self.reads)

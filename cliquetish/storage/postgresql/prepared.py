@@ -141,8 +141,7 @@ def _executed(cursor: Any, prepared: PreparedStatement, values: list[Any], names
     try:
         cursor.execute(prepared.execute_sql, values)
     except psycopg2.ProgrammingError as error:
-        if isinstance(error, _STALE) or not (error.pgcode or "").startswith(
-                _PREPARE_REFUSED_CLASS):
+        if not (error.pgcode or "").startswith(_PREPARE_REFUSED_CLASS):
             raise
         _UNPREPARABLE.add(prepared.name)
         cursor.execute(f"DEALLOCATE {prepared.name}")

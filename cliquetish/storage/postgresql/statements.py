@@ -159,9 +159,9 @@ FROM (
 WHERE ({{match}}) OR walked > {{window}}
 LIMIT {{limit}}"""
 """A page from the first ``window`` records of the listing's order (``walk``: the pair, the
-tombstones, the page token), the ``match`` conditions applied to those only; the record after
-the window (``beyond`` = window + 1), if any, comes back whatever ``match`` says, to tell that
-the walk was cut short (see :mod:`.walk`)."""
+tombstones, the page token, a range on the first sort column), the ``match`` conditions applied
+to those only; the record after the window (``beyond`` = window + 1), if any, comes back
+whatever ``match`` says, to tell that the walk was cut short (see :mod:`.walk`)."""
 
 COUNT = "SELECT count(*) FROM records WHERE {where}"
 
