@@ -17,20 +17,39 @@ cornice's whole behaviour. An application that includes ``cornice`` itself after
 cliquetish includes nothing twice (cornice is marked as included) and the rule above applies;
 one that includes it before (with cornice's ``handle_exceptions = false``, so that
 cliquetish's exception views answer) keeps cornice as it is, subscription included.
+
+Cornice also wraps every view of a service in a function that runs the validators, checks
+``request.errors`` and records ``request.cornice_args`` for the filters. Cliquetish's own
+services (the resources, hello, the heartbeats...) have no validators, no filters and no CORS
+of cornice's: for them the wrapper only calls the view, at the cost of a few per cent of a GET
+of one record. :func:`add_service` registers such a service exactly as
+``config.add_cornice_service`` does (route, views, the fallback view answering 405), the view
+itself standing where the wrapper would.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import cornice
+import cornice.pyramidhook
+from cornice import Service
 from cornice.errors import Errors
 from cornice.pyramidhook import wrap_request
 from pyramid.config import Configurator
 from pyramid.events import NewRequest
 from pyramid.interfaces import INewRequest
 
-__all__ = ["CORNICE_INCLUDE", "HOOK_ORDER", "includeme", "services_need_request_hook"]
+__all__ = [
+    "CORNICE_INCLUDE",
+    "HOOK_ORDER",
+    "add_service",
+    "includeme",
+    "needs_view_wrapper",
+    "services_need_request_hook",
+]
 
 HOOK_ORDER = 90
 """Order of the configuration action deciding on the hook: after every action of the default
@@ -45,6 +64,42 @@ def services_need_request_hook(services: Any) -> bool:
         if any(args.get("filters") for _method, _view, args in service.definitions):
             return True
     return False
+
+
+def needs_view_wrapper(service: Service) -> bool:
+    """True when cornice's view wrapper does more than call the view for ``service``: it has
+    cornice's CORS, or a view with validators, filters or a ``klass``."""
+    if service.cors_enabled or getattr(service, "filters", None):
+        return True
+    return any(args.get("validators") or args.get("filters") or "klass" in args
+               for _method, _view, args in service.definitions)
+
+
+def _plain_view(view: Callable[..., Any], args: dict[str, Any], method: str,
+                route_args: dict[str, Any] | None = None) -> Callable[..., Any]:
+    return view
+
+
+@contextmanager
+def _views_unwrapped() -> Iterator[None]:
+    """Cornice registers the views themselves (its ``decorate_view`` returns each view as it
+    is) while the block runs. Configuration is single-threaded: the swap is local to it."""
+    wrap = cornice.pyramidhook.decorate_view
+    cornice.pyramidhook.decorate_view = _plain_view
+    try:
+        yield
+    finally:
+        cornice.pyramidhook.decorate_view = wrap
+
+
+def add_service(config: Configurator, service: Service) -> None:
+    """``config.add_cornice_service(service)``, without cornice's per-request view wrapper
+    when the service does not need it (see :func:`needs_view_wrapper` and the module)."""
+    if needs_view_wrapper(service):
+        config.add_cornice_service(service)
+        return
+    with _views_unwrapped():
+        config.add_cornice_service(service)
 
 
 def _validated(request: Any) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from pyramid.config import Configurator
 from pyramid.registry import Registry
 from zope.interface import Interface
 
+from cliquetish.cornice_hooks import add_service
 from cliquetish.errors import ConfigurationError
 from cliquetish.interfaces import IPermission
 from cliquetish.resource.access import ShareableResource, UserResource
@@ -96,7 +97,7 @@ def register_resource(config: Configurator, resource_class: type, **overrides: A
     setup.services = make_services(setup, viewset, config.route_prefix)
     config.include("cliquetish.events")
     for service in setup.services:
-        config.add_cornice_service(service)
+        add_service(config, service)
 
     def register() -> None:
         if issubclass(resource_class, ShareableResource) and (

@@ -38,6 +38,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from transaction._transaction import NoRollbackSavepoint
 
+from cliquetish.cornice_hooks import add_service
 from cliquetish.errors import ERRORS, http_error
 from cliquetish.jsonbody import load_json_body
 from cliquetish.views import json_response
@@ -294,4 +295,4 @@ def includeme(config: Configurator) -> None:
         permission=NO_PERMISSION_REQUIRED,
     )
     service.add_view("POST", batch_view)
-    config.add_cornice_service(service)
+    add_service(config, service)

@@ -23,6 +23,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from cliquetish.cornice_hooks import add_service
 from cliquetish.directives import heartbeat_checks
 from cliquetish.views import json_response
 from cliquetish.views.errors import json_error_handler
@@ -36,7 +37,7 @@ class HeartbeatRunner:
     """Runs the heartbeat checks of one application; its instance is the view."""
 
     def __init__(self, timeout_seconds: float) -> None:
-        self.__name__ = "heartbeat_view"  # cornice names its view wrapper after it
+        self.__name__ = "heartbeat_view"  # the name views are known by (debug toolbar, cornice)
         self.timeout = timeout_seconds
         self._executor: ThreadPoolExecutor | None = None
         self._running: dict[str, Future[Any]] = {}
@@ -110,4 +111,4 @@ def includeme(config: Configurator) -> None:
             permission=NO_PERMISSION_REQUIRED,
         )
         service.add_view("GET", view)
-        config.add_cornice_service(service)
+        add_service(config, service)

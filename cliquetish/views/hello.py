@@ -11,6 +11,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from cliquetish.cornice_hooks import add_service
 from cliquetish.directives import api_capabilities
 from cliquetish.views import json_response
 from cliquetish.views.errors import json_error_handler
@@ -69,4 +70,4 @@ def includeme(config: Configurator) -> None:
         permission=NO_PERMISSION_REQUIRED,
     )
     hello.add_view("GET", hello_view, accept="application/json")
-    config.add_cornice_service(hello)
+    add_service(config, hello)

@@ -12,6 +12,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from cliquetish.cornice_hooks import add_service
 from cliquetish.openapi.document import cached_document
 from cliquetish.views.errors import json_error_handler
 
@@ -40,4 +41,4 @@ def includeme(config: Configurator) -> None:
         permission=NO_PERMISSION_REQUIRED,
     )
     service.add_view("GET", openapi_view)
-    config.add_cornice_service(service)
+    add_service(config, service)

@@ -17,6 +17,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from cliquetish.cornice_hooks import add_service
 from cliquetish.errors import ERRORS, http_error
 from cliquetish.views import json_response
 from cliquetish.views.errors import json_error_handler
@@ -28,7 +29,7 @@ class VersionFile:
     """The view serving one ``version.json`` file."""
 
     def __init__(self, path: str) -> None:
-        self.__name__ = "version_view"  # cornice names its view wrapper after it
+        self.__name__ = "version_view"  # the name views are known by (debug toolbar, cornice)
         self.path = os.path.abspath(path)
         self.content: Any = None
 
@@ -62,4 +63,4 @@ def includeme(config: Configurator) -> None:
         permission=NO_PERMISSION_REQUIRED,
     )
     version.add_view("GET", VersionFile(config.get_settings()["version_json_path"]))
-    config.add_cornice_service(version)
+    add_service(config, version)
