@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 
 import pytest
 
+from cliquetish.tweens.request_id import new_request_id
 from tests.tweens.apps import add_plain_view, build_app
 
 UUID_HEX = re.compile(r"[0-9a-f]{32}")
@@ -27,6 +29,7 @@ def test_a_request_id_is_generated_and_echoed(app) -> None:
     response = app.get("/v1/rid", status=200)
     rid = response.headers["X-Request-Id"]
     assert UUID_HEX.fullmatch(rid)
+    assert uuid.UUID(hex=rid).version == 4
     assert response.json == {"request_id": rid}
     assert app.get("/v1/rid").headers["X-Request-Id"] != rid
 
@@ -67,3 +70,15 @@ def test_batch_sub_requests_share_the_id_of_the_batch(app) -> None:
     response = app.post_json("/v1/batch", payload, status=200)
     rid = response.headers["X-Request-Id"]
     assert [sub["body"] for sub in response.json["responses"]] == [{"request_id": rid}] * 2
+
+
+def test_generated_ids_are_random_uuid4_in_hex() -> None:
+    ids = [new_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for rid in ids:
+        parsed = uuid.UUID(hex=rid)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert parsed.hex == rid
+    # the 122 random bits vary: every hex digit position but the version's takes many values
+    positions = [{rid[i] for rid in ids} for i in range(32)]
+    assert [i for i, seen in enumerate(positions) if len(seen) < 4] == [12]
