@@ -74,7 +74,7 @@ def is_allowed(
     """True when the request may do ``permission`` on ``resource_name`` objects (settings) or
     on the object ``object_uri`` (settings, then the permission backend)."""
     principals = request.principals
-    if setting_principals(request.registry, resource_name, permission).intersection(principals):
+    if not setting_principals(request.registry, resource_name, permission).isdisjoint(principals):
         return True
     backend = request.permission
     if object_uri is None or backend is None:

@@ -56,12 +56,16 @@ class ShareableResource(Resource):
         """Shared records: the empty parent."""
         return ""
 
-    def _granted(self, permission: str, acl: dict[str, Any]) -> bool:
+    def _granted(self, permission: str, acl: dict[str, set[str]]) -> bool:
+        """True when the settings or the record's entries ``acl`` grant ``permission``."""
         if is_allowed(self.request, self.name, permission):
             return True
-        principals = set(self.request.principals)
-        return any(principals.intersection(acl.get(name, ()))
-                   for name in implied_permissions(permission))
+        principals = self.request.principals
+        for name in implied_permissions(permission):
+            entries = acl.get(name)
+            if entries and not entries.isdisjoint(principals):
+                return True
+        return False
 
     def _refuse(self) -> Exception:
         if self.user_id is None:
@@ -87,11 +91,14 @@ class ShareableResource(Resource):
     def authorize_record(self, permission: str, object_id: str) -> Permissions | None:
         """Check ``permission`` on the record (settings, then its entries)."""
         acl = self.model.get_permissions(object_id)
-        if not self._granted(permission, acl):
+        writer = self._granted(WRITE, acl)
+        if permission == WRITE:
+            granted = writer
+        else:  # writers may read; any other permission is checked on its own
+            granted = (permission == READ and writer) or self._granted(permission, acl)
+        if not granted:
             raise self._refuse()
-        if permission == WRITE or self._granted(WRITE, acl):
-            return _as_lists(acl, self.permission_names)
-        return None
+        return _as_lists(acl, self.permission_names) if writer else None
 
     def can_read(self, object_id: str) -> bool:
         """True when the request may read the record."""
