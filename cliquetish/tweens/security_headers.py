@@ -20,6 +20,7 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("X-Content-Type-Options", "nosniff"),
     ("Content-Security-Policy", "default-src 'none'"),
 )
+_NAMES = frozenset(name.lower() for name, _ in SECURITY_HEADERS)
 
 
 def security_headers_tween_factory(
@@ -30,10 +31,14 @@ def security_headers_tween_factory(
     def security_headers_tween(request: Request) -> Any:
         response = handler(request)
         headerlist = response.headerlist
-        present = {name.lower() for name, _ in headerlist}
-        for name, value in SECURITY_HEADERS:
-            if name.lower() not in present:
-                headerlist.append((name, value))
+        for name, _ in headerlist:
+            if name.lower() in _NAMES:  # a view set one of them: add the others only
+                present = {name.lower() for name, _ in headerlist}
+                headerlist.extend(header for header in SECURITY_HEADERS
+                                  if header[0].lower() not in present)
+                break
+        else:  # the usual case: one pass over the names, no set built
+            headerlist.extend(SECURITY_HEADERS)
         return response
 
     return security_headers_tween

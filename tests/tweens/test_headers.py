@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pyramid.response import Response
 
 from cliquetish.tweens.cors import EXPOSED_HEADERS
-from tests.tweens.apps import build_app
+from tests.tweens.apps import add_plain_view, build_app
 
 ORIGIN = "https://app.example"
 
@@ -27,6 +28,19 @@ def test_security_headers_are_on_every_response(app, method, path, status) -> No
     response = app.request(path, method=method, status=status)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert response.headers.getall("X-Content-Type-Options") == ["nosniff"]
+
+
+@pytest.mark.parametrize("name", ["Content-Security-Policy", "content-security-policy"])
+def test_a_security_header_set_by_a_view_is_kept(name) -> None:
+    def framed(request):
+        response = Response(b"<p>framed</p>", content_type="text/html")
+        response.headerlist.append((name, "frame-ancestors 'self'"))
+        return response
+
+    app = build_app(configure=lambda config: add_plain_view(config, "framed", "/framed", framed))
+    response = app.get("/v1/framed", status=200)
+    assert response.headers.getall("Content-Security-Policy") == ["frame-ancestors 'self'"]
     assert response.headers.getall("X-Content-Type-Options") == ["nosniff"]
 
 
