@@ -43,6 +43,9 @@ Undo = Callable[[], None]
 """A callable that reverts one write. Takes no argument, returns nothing, must not raise."""
 
 
+_UNKNOWN = object()
+
+
 def active_transaction(manager: Any = None) -> Any:
     """The zope transaction currently begun in ``manager`` (default: the thread's), or None.
 
@@ -50,14 +53,19 @@ def active_transaction(manager: Any = None) -> Any:
     from the first ``manager.get()``) until its commit or abort.
     """
     manager = manager if manager is not None else transaction.manager
-    if manager.explicit:
+    # ``transaction``'s managers keep the current transaction (or None) in ``_txn``, in both
+    # modes (a thread-local manager wraps one): looking there costs no exception, where an
+    # explicit manager's get() raises NoTransaction, and creates none, where an implicit
+    # manager's get() would begin one.
+    current = getattr(getattr(manager, "manager", manager), "_txn", _UNKNOWN)
+    if current is not _UNKNOWN:
+        return current
+    if manager.explicit:  # another implementation of the interface
         try:
             return manager.get()
         except NoTransaction:
             return None
-    # An implicit-mode manager creates a transaction on get(); look without creating one.
-    thread_manager = getattr(manager, "manager", manager)
-    return getattr(thread_manager, "_txn", None)
+    return None
 
 
 @implementer(IDataManager)

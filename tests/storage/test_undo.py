@@ -102,6 +102,36 @@ class UndoTest(unittest.TestCase):
             transaction.commit()
         self.assertEqual(box.values, [])
 
+    def test_active_transaction_in_every_kind_of_manager(self) -> None:
+        threaded = transaction.ThreadTransactionManager()
+        threaded.explicit = True
+        self.assertIsNone(undo.active_transaction(threaded))
+        txn = threaded.begin()
+        self.assertIs(undo.active_transaction(threaded), txn)
+        threaded.abort()
+        self.assertIsNone(undo.active_transaction(threaded))
+        implicit = transaction.TransactionManager()
+        self.assertIsNone(undo.active_transaction(implicit))
+        self.assertIsNone(implicit._txn)  # looking began no transaction  # noqa: SLF001
+
+        class Foreign:  # the interface only: no ``_txn`` to look at
+            explicit = True
+
+            def __init__(self) -> None:
+                self.current: object | None = None
+
+            def get(self) -> object:
+                if self.current is None:
+                    raise transaction.interfaces.NoTransaction()
+                return self.current
+
+        foreign = Foreign()
+        self.assertIsNone(undo.active_transaction(foreign))
+        foreign.current = marker = object()
+        self.assertIs(undo.active_transaction(foreign), marker)
+        foreign.explicit = False
+        self.assertIsNone(undo.active_transaction(foreign))
+
     def test_explicit_manager(self) -> None:
         manager = transaction.TransactionManager(explicit=True)
         self.assertIsNone(undo.active_transaction(manager))
