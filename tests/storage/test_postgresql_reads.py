@@ -340,11 +340,27 @@ def test_a_forked_process_does_not_use_its_parents_connection(
     from cliquetish.storage.postgresql import readpool
 
     parent = backend_pid(roomy_client)
-    real_getpid = os.getpid
-    monkeypatch.setattr(readpool.os, "getpid", lambda: real_getpid() + 1)
+    monkeypatch.setitem(readpool._PROCESS, "pid", os.getpid() + 1)  # as in a forked child
     child = backend_pid(roomy_client)
     assert child != parent
     # The parent's connection was neither used nor closed: still a live session.
     assert readpool._FOREIGN and readpool._FOREIGN[-1].dbapi_connection.closed == 0
     monkeypatch.undo()
     readpool._FOREIGN.pop().invalidate()  # the "parent" is this process: close it here
+
+
+def test_a_forked_child_knows_its_own_process_id() -> None:
+    from cliquetish.storage.postgresql import readpool
+
+    assert readpool._PROCESS["pid"] == os.getpid()
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports what the read pool believes its process id is
+        os.write(writing, f"{readpool._PROCESS['pid']} {os.getpid()}".encode())
+        os._exit(0)
+    os.close(writing)
+    seen, actual = os.read(reading, 100).decode().split()
+    os.close(reading)
+    os.waitpid(child, 0)
+    assert seen == actual != str(os.getpid())
+    assert readpool._PROCESS["pid"] == os.getpid()

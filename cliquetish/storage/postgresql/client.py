@@ -294,8 +294,10 @@ class PostgreSQLClient:
     def _pooled_read(self, statement: str, params: Mapping[str, Any] | None,
                      prepare: bool) -> list[Any]:
         reads = self.read_connections
-        with backend_errors():
+        try:
             kept = reads.take()
+        except sqlalchemy.exc.SQLAlchemyError as error:  # as backend_errors() would, inline
+            raise BackendError(getattr(error, "orig", None) or error) from error
         driver = kept.driver
         try:
             if prepare:

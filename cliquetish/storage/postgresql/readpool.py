@@ -32,6 +32,17 @@ from sqlalchemy.pool import QueuePool
 
 __all__ = ["KeptConnection", "ReadConnections", "keep_limit"]
 
+_PROCESS = {"pid": os.getpid()}
+"""This process's id, kept up to date in forked children (``os.getpid()`` is a system call:
+a read asks for it every time)."""
+
+
+def _forked() -> None:
+    _PROCESS["pid"] = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
 _FOREIGN: list[Any] = []
 """Connections opened by a parent process: never used nor closed here (closing one would end
 the parent's session), only kept referenced so that no garbage collection closes them."""
@@ -66,11 +77,11 @@ class KeptConnection:
     generation: int
     counted: bool = False
     used_at: float = field(default_factory=time.monotonic)
+    driver: Any = field(init=False, repr=False)
+    """The psycopg2 connection (the pooled one's, for as long as it is kept)."""
 
-    @property
-    def driver(self) -> Any:
-        """The psycopg2 connection."""
-        return self.pooled.dbapi_connection
+    def __post_init__(self) -> None:
+        self.driver = self.pooled.dbapi_connection
 
 
 class ReadConnections:
@@ -100,7 +111,7 @@ class ReadConnections:
         if kept is not None:
             if kept.generation != self._generation:
                 self._let_go(kept, close=True)
-            elif kept.pid != os.getpid():
+            elif kept.pid != _PROCESS["pid"]:
                 self._let_go(kept)
             elif time.monotonic() - kept.used_at < self.idle_seconds or _answers(kept):
                 return kept
@@ -108,7 +119,7 @@ class ReadConnections:
                 self.drop(kept)
         pooled = self.engine.raw_connection()
         pooled.dbapi_connection.autocommit = True
-        return KeptConnection(pooled, os.getpid(), self._generation)
+        return KeptConnection(pooled, _PROCESS["pid"], self._generation)
 
     def give_back(self, kept: KeptConnection) -> None:
         """After a read that worked: keep the connection for the thread's next read if the
@@ -168,7 +179,7 @@ class ReadConnections:
             with self._lock:
                 self._kept -= 1
             kept.counted = False
-        if kept.pid != os.getpid():
+        if kept.pid != _PROCESS["pid"]:
             _FOREIGN.append(kept.pooled)
             return
         if close:
