@@ -132,6 +132,8 @@ _DATA_KEY = _TransactionEvents  # the key of our data in a transaction (any hash
 
 
 def _has_subscribers(registry: Any, event_classes: Iterable[type]) -> bool:
+    if not getattr(registry, "has_listeners", True):  # Pyramid's: no subscriber at all
+        return False
     adapters = registry.adapters
     return any(adapters.subscriptions((implementedBy(cls),), None) for cls in event_classes)
 

@@ -165,3 +165,19 @@ def test_a_raising_subscriber_aborts_the_transaction(app) -> None:
     assert app.get(ARTICLES, headers=ALICE).json["data"] == []
     storage = app.app.registry.getUtility(IStorage)
     assert storage.get_all("article", "")[0] == []
+
+
+def test_listening_follows_the_subscriptions_of_the_registry() -> None:
+    from pyramid.registry import Registry
+
+    from cliquetish.events import ACTIONS, listening
+
+    registry = Registry("listening")
+    assert registry.has_listeners is False
+    assert not listening(registry, ACTIONS.READ)
+    registry.registerHandler(lambda event: None, (ResourceRead,))
+    assert registry.has_listeners is True
+    assert listening(registry, ACTIONS.READ)
+    assert not listening(registry, ACTIONS.CREATE)
+    registry.registerHandler(lambda event: None, (AfterResourceChanged,))
+    assert listening(registry, ACTIONS.CREATE)
