@@ -59,11 +59,23 @@ SCHEMA_FOLDER = Path(__file__).parent / "schema"
 TOMBSTONE_DATA = ev.dumps({DELETED_FIELD: True})
 
 
-def _row_record(object_id: str, last_modified: int, data_text: str) -> Record:
-    data = textcodec.decode_json_text(ev.loads(data_text), data_text)
+def _row_record(object_id: str, last_modified: int, data_text: str, data: Any = None
+                ) -> Record:
+    """The record of a row; ``data``: its ``data_text`` already parsed."""
+    if data is None:
+        data = ev.loads(data_text)
+    data = textcodec.decode_json_text(data, data_text)
     data[ID_FIELD] = textcodec.decode_text(object_id)
     data[MODIFIED_FIELD] = last_modified
     return data
+
+
+def _row_records(rows: Sequence[Any]) -> list[Record]:
+    """The records of rows starting with ``id, last_modified, data`` (their JSON parsed as a
+    page, see :func:`~cliquetish.storage.evaluation.loads_all`)."""
+    parsed = ev.loads_all([row[2] for row in rows])
+    return [_row_record(row[0], row[1], row[2], data)
+            for row, data in zip(rows, parsed, strict=True)]
 
 
 PREPARED_LISTING_MAX_LIMIT = 1000
@@ -343,7 +355,7 @@ class PostgreSQLStorage(StorageBase):
             count_where = self._where(count_params, filters, None, False, read_filter, [])
             total = self.client.read(sql.COUNT.format(where=count_where),
                                      count_params.values)[0][0]
-        return [_row_record(*row) for row in rows], total
+        return _row_records(rows), total
 
     def get_all_with_timestamp(
         self,
@@ -377,7 +389,7 @@ class PostgreSQLStorage(StorageBase):
         stamp = rows[0][3] if rows else None
         if stamp is None:
             stamp = self.collection_timestamp(collection_id, parent_id)
-        return [_row_record(row[0], row[1], row[2]) for row in rows], int(stamp)
+        return _row_records(rows), int(stamp)
 
     def _walks_in_order(self, sorting: Sequence[Sort], limit: int) -> bool:
         """True when a listing of ``limit`` records in the order of ``sorting`` may be asked
