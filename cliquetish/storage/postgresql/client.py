@@ -296,8 +296,10 @@ class PostgreSQLClient:
         reads = self.read_connections
         try:
             kept = reads.take()
-        except sqlalchemy.exc.SQLAlchemyError as error:  # as backend_errors() would, inline
+        except sqlalchemy.exc.SQLAlchemyError as error:  # as backend_errors() does, inline
             raise BackendError(getattr(error, "orig", None) or error) from error
+        except psycopg2.Error as error:  # switching a new connection to autocommit
+            raise BackendError(error) from error
         driver = kept.driver
         try:
             if prepare:
