@@ -94,13 +94,27 @@ class QueryError(ValueError):
         self.description = description
 
 
-@dataclass
+@dataclass(frozen=True)
 class ListingQuery:
-    """What a listing asks the storage for.
+    """What a listing asks the storage for (immutable: one parsed querystring may serve many
+    requests).
 
     ``scope`` is a canonical text of every parameter a pagination token is bound to (filters,
     ``_since``, ``_before``, ``_sort``); ``token`` is the raw ``_token`` value (or None).
     """
+
+    filters: tuple[Filter, ...] = ()
+    sorting: tuple[Sort, ...] = ()
+    limit: int = 0
+    include_deleted: bool = False
+    fields: tuple[str, ...] | None = None
+    token: str | None = None
+    scope: str = ""
+
+
+@dataclass
+class _ListingDraft:
+    """A :class:`ListingQuery` being parsed."""
 
     filters: list[Filter] = field(default_factory=list)
     sorting: list[Sort] = field(default_factory=list)
@@ -108,7 +122,6 @@ class ListingQuery:
     include_deleted: bool = False
     fields: list[str] | None = None
     token: str | None = None
-    scope: str = ""
 
 
 def parse_json_value(raw: str) -> Any:
@@ -251,7 +264,7 @@ def _scope(params: Iterable[tuple[str, str]]) -> str:
     return orjson.dumps(bound).decode("utf-8")
 
 
-def _reserved(query: ListingQuery, name: str, raw: str, page_size: int,
+def _reserved(query: _ListingDraft, name: str, raw: str, page_size: int,
               is_known_field: FieldCheck) -> None:
     if name == "_since":
         query.filters.append(Filter(MODIFIED_FIELD, parse_timestamp(name, raw), COMPARISON.GT))
@@ -285,7 +298,7 @@ def parse_listing(
     :raises QueryError: a parameter is invalid or unknown.
     """
     params = list(params)
-    query = ListingQuery(limit=page_size)
+    query = _ListingDraft(limit=page_size)
     seen_reserved: set[str] = set()
     for name, raw in params:
         if name.startswith("_"):
@@ -297,7 +310,12 @@ def parse_listing(
             _reserved(query, name, raw, page_size, is_known_field)
         else:
             query.filters.append(parse_filter(name, raw, is_known_field))
-    if not query.sorting:
-        query.sorting = with_tie_breaker(default_sort)
-    query.scope = _scope(params)
-    return query
+    return ListingQuery(
+        filters=tuple(query.filters),
+        sorting=tuple(query.sorting or with_tie_breaker(default_sort)),
+        limit=query.limit,
+        include_deleted=query.include_deleted,
+        fields=None if query.fields is None else tuple(query.fields),
+        token=query.token,
+        scope=_scope(params),
+    )

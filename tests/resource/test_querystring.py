@@ -147,20 +147,20 @@ def test_listing_collects_everything() -> None:
     query = listing([("_since", '"10"'), ("_before", "20"), ("title", "a"), ("_limit", "500"),
                      ("_fields", "title,author.name"), ("_sort", "-rank"), ("_token", "xyz")])
     assert query.include_deleted is True
-    assert query.filters == [
+    assert query.filters == (
         Filter("last_modified", 10, COMPARISON.GT),
         Filter("last_modified", 20, COMPARISON.LT),
         Filter("title", "a"),
-    ]
+    )
     assert query.limit == 100
-    assert query.fields == ["title", "author.name"]
-    assert query.sorting == [Sort("rank", -1), Sort("last_modified", -1)]
+    assert query.fields == ("title", "author.name")
+    assert query.sorting == (Sort("rank", -1), Sort("last_modified", -1))
     assert query.token == "xyz"
 
 
 def test_listing_defaults() -> None:
     query = listing([])
-    assert query.sorting == [Sort("last_modified", -1)]
+    assert query.sorting == (Sort("last_modified", -1),)
     assert query.limit == 100
     assert query.include_deleted is False
     assert query.fields is None
