@@ -30,13 +30,14 @@ from cliquetish.resource.listing import (
     next_page_url,
     page_keyset,
     project,
+    remembered_query,
     token_scope,
 )
 from cliquetish.resource.model import IdGenerator, Model, UUID4Generator
 from cliquetish.resource.patch import (
     JSON,
 )
-from cliquetish.resource.querystring import quoted
+from cliquetish.resource.querystring import ListingQuery, quoted
 from cliquetish.resource.records import RecordViews
 from cliquetish.resource.schema import (
     InvalidBody,
@@ -204,12 +205,23 @@ class Resource(RecordViews):
         return body
 
     # Collection endpoint
+    def _listing_query(self) -> ListingQuery:
+        """The listing's parameters, parsed once per querystring when :meth:`is_known_field`
+        is the schema's (a subclass's own check may depend on more than the name)."""
+        setup = self.setup
+        request = self.request
+        if type(self).is_known_field is not Resource.is_known_field:
+            return listing_query(request.GET.items(), self.is_known_field, setup.default_sort,
+                                 setup.page_size)
+        return remembered_query(setup.listing_queries, request.environ.get("QUERY_STRING", ""),
+                                lambda: request.GET.items(), self.is_known_field,
+                                setup.default_sort, setup.page_size)
+
     def collection_get(self) -> Any:
         """List records (GET) or count them (HEAD, ``Total-Records``)."""
         read_filter = self.collection_read_filter("read")
         setup = self.setup
-        query = listing_query(self.request.GET.items(), self.is_known_field,
-                              setup.default_sort, setup.page_size)
+        query = self._listing_query()
         scope = token_scope(self.name, self.parent_id, self.user_id, query.scope)
         environ = self.request.environ
         if self.request.method == "GET" and not (
@@ -290,9 +302,7 @@ class Resource(RecordViews):
     def collection_delete(self) -> Any:
         """Delete the matching records; answer their tombstones."""
         read_filter = self.collection_read_filter("write")
-        setup = self.setup
-        query = listing_query(self.request.GET.items(), self.is_known_field,
-                              setup.default_sort, setup.page_size)
+        query = self._listing_query()
         if query.token is not None:
             raise invalid("querystring", "_token", "Not supported when deleting")
         if "If-Match" in self.request.headers or "If-None-Match" in self.request.headers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
@@ -18,7 +18,16 @@ from cliquetish.resource.querystring import (
 )
 from cliquetish.storage import DELETED_FIELD, Keyset, Record, Sort
 
-__all__ = ["Page", "listing_query", "next_page_url", "page_keyset", "project", "record_fields"]
+__all__ = [
+    "LISTING_QUERIES_KEPT",
+    "Page",
+    "listing_query",
+    "next_page_url",
+    "page_keyset",
+    "project",
+    "record_fields",
+    "remembered_query",
+]
 
 ALWAYS_KEPT = (ID_FIELD, MODIFIED_FIELD, DELETED_FIELD)
 
@@ -34,6 +43,35 @@ def listing_query(
         return parse_listing(params, is_known_field, default_sort, page_size)
     except QueryError as error:
         raise invalid("querystring", error.name, error.description) from error
+
+
+LISTING_QUERIES_KEPT = 256
+"""Distinct querystrings whose parsed listing a resource remembers (all are forgotten at
+once when the limit is reached)."""
+
+
+def remembered_query(
+    memo: dict[str, ListingQuery],
+    query_string: str,
+    params: Callable[[], Iterable[tuple[str, str]]],
+    is_known_field: Any,
+    default_sort: Sequence[Sort],
+    page_size: int,
+) -> ListingQuery:
+    """:func:`listing_query` of ``params()``, remembered in ``memo`` by ``query_string``.
+
+    Clients repeat the same listings: the parsing (and WebOb's decoding of the querystring)
+    is done once per querystring. Only for an ``is_known_field`` that depends on the field
+    name alone; a :class:`ListingQuery` is immutable, so one may serve every request. A
+    querystring that does not parse is not remembered (each request gets its 400).
+    """
+    query = memo.get(query_string)
+    if query is None:
+        query = listing_query(params(), is_known_field, default_sort, page_size)
+        if len(memo) >= LISTING_QUERIES_KEPT:
+            memo.clear()
+        memo[query_string] = query
+    return query
 
 
 def record_fields(params: Any, is_known_field: Any) -> list[str] | None:

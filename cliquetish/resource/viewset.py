@@ -80,6 +80,8 @@ class ResourceSetup:
     token_secret: bytes
     methods: dict[str, list[str]] = field(default_factory=dict)
     services: list[Service] = field(default_factory=list)
+    listing_queries: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Parsed listing querystrings, by querystring (see :func:`.listing.remembered_query`)."""
 
 
 def _sorts(specs: tuple[str, ...]) -> tuple[Sort, ...]:

@@ -212,3 +212,24 @@ def test_delete_collection_with_a_limit_offers_the_rest(app_with) -> None:
     assert len(test_app.delete(next_page(response), headers=ALICE).json["data"]) == 1
     response = test_app.delete(f"{NOTES}?_token=abc", headers=ALICE, status=400)
     assert_error(response, 400, 107, "_token")
+
+
+def test_a_listing_querystring_is_parsed_once(app, notes, monkeypatch) -> None:
+    from cliquetish.resource import listing, registered_resources
+
+    memo = registered_resources(app.app.registry)["note"].listing_queries
+    memo.clear()
+    first = titles(app, "_sort=rank&_limit=2")
+    assert first == ["beta", "Gamma ray"]
+    remembered = memo["_sort=rank&_limit=2"]
+    assert titles(app, "_sort=rank&_limit=2") == first
+    assert memo["_sort=rank&_limit=2"] is remembered
+    # a querystring that does not parse is refused every time, and never remembered
+    for _ in range(2):
+        assert_error(app.get(f"{NOTES}?_limit=many", headers=ALICE, status=400), 400, 107,
+                     "_limit")
+    assert "_limit=many" not in memo
+    # bounded: once full, everything is forgotten and the new one kept
+    monkeypatch.setattr(listing, "LISTING_QUERIES_KEPT", len(memo))
+    assert titles(app, "_sort=-rank&_limit=1") == ["delta"]
+    assert list(memo) == ["_sort=-rank&_limit=1"]

@@ -132,3 +132,26 @@ def test_user_resource_needs_no_permission_backend() -> None:
     resource.register_resource(config, Diary)
     config.commit()
     assert "diary" in resource.registered_resources(config.registry)
+
+
+def test_a_field_check_of_its_own_is_asked_at_every_listing() -> None:
+    """A resource whose is_known_field depends on the request: its parsed listings are not
+    remembered per querystring."""
+    import webtest
+
+    from cliquetish.testing import auth_headers
+
+    config = _configurator()
+
+    class Ledger(resource.UserResource):
+        def is_known_field(self, name: str) -> bool:
+            return name != "secret" or "HTTP_X_AUDITOR" in self.request.environ
+
+    resource.register_resource(config, Ledger)
+    app = webtest.TestApp(config.make_wsgi_app())
+    alice = auth_headers("alice", "pw")
+    app.get(f"{PREFIX}/ledgers?secret=1", headers={**alice, "X-Auditor": "yes"}, status=200)
+    response = app.get(f"{PREFIX}/ledgers?secret=1", headers=alice, status=400)
+    assert_error(response, 400, 107, "secret")
+    setup = resource.registered_resources(config.registry)["ledger"]
+    assert setup.listing_queries == {}
