@@ -55,3 +55,9 @@ def test_digits_of_two_texts_never_make_one_long_integer() -> None:
     assert loads_all(texts) == [123456789012, 1234567890, [12345678901234567890123]]
     assert type(loads_all(texts)[2][0]) is int
     assert loads_all([]) == []
+
+
+def test_encoded_ids_of_a_page_are_decoded() -> None:
+    rows = [(encode_text("id\x00'x\x01"), 3, "{}"), ("plain", 4, '{"a": 1}')]
+    assert _row_records(rows) == [{"id": "id\x00'x\x01", "last_modified": 3},
+                                  {"a": 1, "id": "plain", "last_modified": 4}]

@@ -74,8 +74,16 @@ def _row_records(rows: Sequence[Any]) -> list[Record]:
     """The records of rows starting with ``id, last_modified, data`` (their JSON parsed as a
     page, see :func:`~cliquetish.storage.evaluation.loads_all`)."""
     parsed = ev.loads_all([row[2] for row in rows])
-    return [_row_record(row[0], row[1], row[2], data)
-            for row, data in zip(rows, parsed, strict=True)]
+    records = []
+    for row, data in zip(rows, parsed, strict=True):  # _row_record's steps, inline
+        object_id, data_text = row[0], row[2]
+        if textcodec.JSON_ESCAPE in data_text:
+            data = textcodec.decode(data)
+        data[ID_FIELD] = (textcodec.decode_text(object_id) if textcodec.ESCAPE in object_id
+                          else object_id)
+        data[MODIFIED_FIELD] = row[1]
+        records.append(data)
+    return records
 
 
 PREPARED_LISTING_MAX_LIMIT = 1000

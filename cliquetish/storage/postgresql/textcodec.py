@@ -19,9 +19,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["decode", "decode_json_text", "decode_text", "encode", "encode_text", "needs_encoding"]
+__all__ = ["ESCAPE", "JSON_ESCAPE", "decode", "decode_json_text", "decode_text", "encode",
+           "encode_text", "needs_encoding"]
 
-_ESCAPE = "\x01"
+ESCAPE = "\x01"
+"""The escape character: stored text holding it needs decoding."""
+JSON_ESCAPE = "\\u0001"
+"""The escape character as JSON text writes it: stored JSON holding it needs decoding."""
+_ESCAPE = ESCAPE
 _ENCODED = re.compile("\x01([\x01\x02])")
 _DECODED = {"\x01": "\x00", "\x02": "\x01"}
 
@@ -67,4 +72,4 @@ def decode(value: Any) -> Any:
 
 def decode_json_text(value: Any, json_text: str) -> Any:
     """Decode ``value``, parsed from ``json_text``, only when the text shows it is needed."""
-    return decode(value) if "\\u0001" in json_text else value
+    return decode(value) if JSON_ESCAPE in json_text else value
