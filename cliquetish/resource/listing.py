@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, unquote_plus
@@ -146,15 +147,22 @@ def next_page_url(request: Any, token: str) -> str:
     The other parameters are kept as the client wrote them; the token needs no quoting
     (URL-safe base64).
     """
-    kept = [part for part in request.environ.get("QUERY_STRING", "").split("&")
+    return f"{_path_url(request)}?{_kept_query(request.environ.get('QUERY_STRING', ''))}" \
+        f"_token={token}"
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_query(query_string: str) -> str:
+    """The parameters of ``query_string`` but ``_token``, quoted, each followed by ``&``
+    (remembered: the pages of a listing share them)."""
+    kept = [part for part in query_string.split("&")
             if part and unquote_plus(part.partition("=")[0]) != "_token"]
     kept.append("")
     joined = "&".join(kept)
     try:  # a WSGI string: each character stands for one byte
-        query = quote(joined, safe=_QUERY_SAFE, encoding="latin-1")
+        return quote(joined, safe=_QUERY_SAFE, encoding="latin-1")
     except UnicodeEncodeError:  # built in process (a batch entry) from text
-        query = quote(joined, safe=_QUERY_SAFE)
-    return f"{_path_url(request)}?{query}_token={token}"
+        return quote(joined, safe=_QUERY_SAFE)
 
 
 def _copy_path(source: dict[str, Any], target: dict[str, Any], dotted: str) -> None:
