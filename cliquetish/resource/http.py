@@ -109,6 +109,8 @@ def json_response(
         headers.append(("Content-Length", str(len(data))))
         # The body as the response's app_iter, its length stated: WebOb's body setter would
         # go through its header views for the same result.
+        if status == 200:  # WebOb's default: its status setter is skipped
+            return Response(headerlist=headers, app_iter=[data], charset=None)
         return Response(status=status, headerlist=headers, app_iter=[data], charset=None)
     response = request.response
     response.status_int = status
