@@ -120,12 +120,16 @@ class WalkedListingTest(unittest.TestCase):
         self.assertEqual(len(records), 11)
         self.assertEqual(len(self.reads), 1)
         self.assertIn("row_number() OVER ()", self.reads[0])
+        # each walked record is checked with the plain filter, the planned listing's form
+        # (written for the sort index on rank) only in the fallback
+        self.assertNotIn("jsonb_typeof", self.reads[0])
         self.reads.clear()
         rare = [Filter("rank", 39, COMPARISON.MIN), Filter("group", "c", COMPARISON.EQ)]
         records, _ = self.storage.get_all_with_timestamp(COLLECTION, PARENT, rare, limit=11)
         self.assertEqual(len(self.reads), 2)  # the walk, cut short, then the planned listing
         self.assertIn("row_number() OVER ()", self.reads[0])
         self.assertNotIn("row_number() OVER ()", self.reads[1])
+        self.assertIn("jsonb_typeof", self.reads[1])
         self.assertEqual([r["id"] for r in records], self._planned(rare, [], 11))
         self.assertEqual([r["rank"] for r in records], [39, 39])  # the few, newest first
 

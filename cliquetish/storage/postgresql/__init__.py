@@ -443,28 +443,31 @@ class PostgreSQLStorage(StorageBase):
         """The conditions of a listing: those of its walk in sort order (the pair, the
         tombstones, the page token, a range on the column it is sorted by first: all
         conditions its index bounds), then those its records must match (other filters, read
-        permission), and the latter again with the permission checked per record (for a
-        bounded walk)."""
+        permission) as the planner may serve them from indexes, and the latter again as
+        checked record by record (for a bounded walk: plain filters, the permission per
+        record)."""
         bounds = ["parent_id = :parent_id", "collection_id = :collection_id"]
         if not include_deleted:
             bounds.append("NOT deleted")
         if keyset is not None:
             bounds.append(keyset_sql(sorting, keyset, params))
-        matching = []
+        matching: list[str] = []
+        per_record: list[str] = []
         indexed = self.sort_indexed_fields() if filters else frozenset()
         first_sort = sorting[0].field if sorting else None
         for flt in filters:
             if flt.field == first_sort and is_column_range(flt):  # _since, _before...
                 bounds.append(filter_sql(flt, params))
                 continue
-            # A range on a field with a sort index starts where that index can seek to.
-            condition = indexed_range_sql(flt, params) if flt.field in indexed else None
-            if condition is None:
-                condition = filter_sql(flt, params)
+            condition = filter_sql(flt, params)
+            # A range on a field with a sort index starts where that index can seek to; a
+            # record checked one by one (a walk) takes the plain form, cheaper to evaluate.
+            seek = indexed_range_sql(flt, params) if flt.field in indexed else None
             if include_deleted and not ev.applies_to_tombstones(flt):
                 condition = f"(deleted OR {condition})"
-            matching.append(condition)
-        per_record = list(matching)
+                seek = seek and f"(deleted OR {seek})"
+            matching.append(seek or condition)
+            per_record.append(condition)
         if read_filter is not None:
             joined, checked = self._read_filter_sql(read_filter, params)
             matching.append(joined)
