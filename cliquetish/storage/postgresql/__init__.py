@@ -382,12 +382,15 @@ class PostgreSQLStorage(StorageBase):
         indexed field is first asked from a bounded walk (see :mod:`.walk`)."""
         params = Params(**self._pair(collection_id, parent_id))
         applied = ev.listing_sort(sorting)
-        bounds, matching, per_record = self._conditions(params, filters, pagination_rules,
-                                                        include_deleted, read_filter, applied)
+        walking = bool(filters) and limit is not None and self._walks_in_order(applied, limit)
+        conditions = (params, filters, pagination_rules, include_deleted, read_filter, applied)
+        bounds, matching, per_record = self._conditions(*conditions, seek_indexes=not walking)
         order = order_sql(applied, params)
         rows = None
-        if filters and limit is not None and self._walks_in_order(applied, limit):
+        if walking:
             rows = self._walked_rows(params, bounds, per_record, order, limit)
+            if rows is None:  # planned after all: with the forms that seek the sort indexes
+                bounds, matching, _ = self._conditions(*conditions, seek_indexes=True)
         if rows is None:
             where = " AND ".join(bounds + matching)
             statement = sql.LIST_WITH_TIMESTAMP.format(where=where, order=order,
@@ -439,13 +442,14 @@ class PostgreSQLStorage(StorageBase):
     def _conditions(
         self, params: Params, filters: Sequence[Filter], keyset: Keyset | None,
         include_deleted: bool, read_filter: ReadFilter | None, sorting: Sequence[Sort],
+        seek_indexes: bool = True,
     ) -> tuple[list[str], list[str], list[str]]:
         """The conditions of a listing: those of its walk in sort order (the pair, the
         tombstones, the page token, a range on the column it is sorted by first: all
         conditions its index bounds), then those its records must match (other filters, read
-        permission) as the planner may serve them from indexes, and the latter again as
-        checked record by record (for a bounded walk: plain filters, the permission per
-        record)."""
+        permission) as the planner may serve them from indexes (``seek_indexes``; else in
+        their plain form), and the latter again as checked record by record (for a bounded
+        walk: plain filters, the permission per record)."""
         bounds = ["parent_id = :parent_id", "collection_id = :collection_id"]
         if not include_deleted:
             bounds.append("NOT deleted")
@@ -453,7 +457,7 @@ class PostgreSQLStorage(StorageBase):
             bounds.append(keyset_sql(sorting, keyset, params))
         matching: list[str] = []
         per_record: list[str] = []
-        indexed = self.sort_indexed_fields() if filters else frozenset()
+        indexed = self.sort_indexed_fields() if filters and seek_indexes else frozenset()
         first_sort = sorting[0].field if sorting else None
         for flt in filters:
             if flt.field == first_sort and is_column_range(flt):  # _since, _before...
