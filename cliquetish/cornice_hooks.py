@@ -56,23 +56,23 @@ HOOK_ORDER = 90
 order (0), when every service has been registered."""
 
 
+def _has_filters_or_cors(service: Service) -> bool:
+    """True when ``service`` (or one of its views) has response filters, or cornice's CORS."""
+    if service.cors_enabled or getattr(service, "filters", None):
+        return True
+    return any(args.get("filters") for _method, _view, args in service.definitions)
+
+
 def services_need_request_hook(services: Any) -> bool:
     """True when one of the cornice ``services`` has response filters or cornice's CORS."""
-    for service in services:
-        if service.cors_enabled or getattr(service, "filters", None):
-            return True
-        if any(args.get("filters") for _method, _view, args in service.definitions):
-            return True
-    return False
+    return any(_has_filters_or_cors(service) for service in services)
 
 
 def needs_view_wrapper(service: Service) -> bool:
     """True when cornice's view wrapper does more than call the view for ``service``: it has
-    cornice's CORS, or a view with validators, filters or a ``klass``."""
-    if service.cors_enabled or getattr(service, "filters", None):
-        return True
-    return any(args.get("validators") or args.get("filters") or "klass" in args
-               for _method, _view, args in service.definitions)
+    response filters or cornice's CORS, or a view with validators or a ``klass``."""
+    return _has_filters_or_cors(service) or any(
+        args.get("validators") or "klass" in args for _method, _view, args in service.definitions)
 
 
 def _plain_view(view: Callable[..., Any], args: dict[str, Any], method: str,

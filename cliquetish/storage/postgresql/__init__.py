@@ -59,31 +59,28 @@ SCHEMA_FOLDER = Path(__file__).parent / "schema"
 TOMBSTONE_DATA = ev.dumps({DELETED_FIELD: True})
 
 
-def _row_record(object_id: str, last_modified: int, data_text: str, data: Any = None
-                ) -> Record:
-    """The record of a row; ``data``: its ``data_text`` already parsed."""
-    if data is None:
-        data = ev.loads(data_text)
-    data = textcodec.decode_json_text(data, data_text)
-    data[ID_FIELD] = textcodec.decode_text(object_id)
+def _record(object_id: str, last_modified: int, data_text: str, data: Any) -> Record:
+    """The record of a row whose ``data_text`` was parsed into ``data`` (the codec's checks
+    written inline: every record read goes through them)."""
+    if textcodec.JSON_ESCAPE in data_text:
+        data = textcodec.decode(data)
+    data[ID_FIELD] = (textcodec.decode_text(object_id) if textcodec.ESCAPE in object_id
+                      else object_id)
     data[MODIFIED_FIELD] = last_modified
     return data
+
+
+def _row_record(object_id: str, last_modified: int, data_text: str) -> Record:
+    """The record of one row."""
+    return _record(object_id, last_modified, data_text, ev.loads(data_text))
 
 
 def _row_records(rows: Sequence[Any]) -> list[Record]:
     """The records of rows starting with ``id, last_modified, data`` (their JSON parsed as a
     page, see :func:`~cliquetish.storage.evaluation.loads_all`)."""
     parsed = ev.loads_all([row[2] for row in rows])
-    records = []
-    for row, data in zip(rows, parsed, strict=True):  # _row_record's steps, inline
-        object_id, data_text = row[0], row[2]
-        if textcodec.JSON_ESCAPE in data_text:
-            data = textcodec.decode(data)
-        data[ID_FIELD] = (textcodec.decode_text(object_id) if textcodec.ESCAPE in object_id
-                          else object_id)
-        data[MODIFIED_FIELD] = row[1]
-        records.append(data)
-    return records
+    return [_record(row[0], row[1], row[2], data)
+            for row, data in zip(rows, parsed, strict=True)]
 
 
 PREPARED_LISTING_MAX_LIMIT = 1000

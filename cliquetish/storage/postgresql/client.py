@@ -197,16 +197,24 @@ def create_client(settings: Mapping[str, Any], prefix_kind: str) -> PostgreSQLCl
     return PostgreSQLClient(engine)
 
 
+_DATABASE_ERRORS = (sqlalchemy.exc.SQLAlchemyError, psycopg2.Error)
+"""What :func:`backend_errors` turns into :class:`BackendError` (the driver's errors: a
+connection used directly, switched to autocommit for instance)."""
+
+
+def _backend_error(error: BaseException) -> BackendError:
+    """The :class:`BackendError` of one of :data:`_DATABASE_ERRORS` (SQLAlchemy's carries the
+    driver's error)."""
+    return BackendError(getattr(error, "orig", None) or error)
+
+
 @contextlib.contextmanager
 def backend_errors() -> Iterator[None]:
     """Turn SQLAlchemy and driver errors raised in the block into :class:`BackendError`."""
     try:
         yield
-    except sqlalchemy.exc.SQLAlchemyError as error:
-        original = getattr(error, "orig", None) or error
-        raise BackendError(original) from error
-    except psycopg2.Error as error:  # the driver connection used directly (autocommit switch)
-        raise BackendError(error) from error
+    except _DATABASE_ERRORS as error:
+        raise _backend_error(error) from error
 
 
 _BIND_PARAMETER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])")
@@ -294,12 +302,10 @@ class PostgreSQLClient:
     def _pooled_read(self, statement: str, params: Mapping[str, Any] | None,
                      prepare: bool) -> list[Any]:
         reads = self.read_connections
-        try:
+        try:  # backend_errors(), inline on the path of every read
             kept = reads.take()
-        except sqlalchemy.exc.SQLAlchemyError as error:  # as backend_errors() does, inline
-            raise BackendError(getattr(error, "orig", None) or error) from error
-        except psycopg2.Error as error:  # switching a new connection to autocommit
-            raise BackendError(error) from error
+        except _DATABASE_ERRORS as error:
+            raise _backend_error(error) from error
         driver = kept.driver
         try:
             if prepare:

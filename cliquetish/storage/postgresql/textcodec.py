@@ -26,21 +26,20 @@ ESCAPE = "\x01"
 """The escape character: stored text holding it needs decoding."""
 JSON_ESCAPE = "\\u0001"
 """The escape character as JSON text writes it: stored JSON holding it needs decoding."""
-_ESCAPE = ESCAPE
 _ENCODED = re.compile("\x01([\x01\x02])")
 _DECODED = {"\x01": "\x00", "\x02": "\x01"}
 
 
 def encode_text(text: str) -> str:
     """The stored form of ``text``."""
-    if "\x00" not in text and _ESCAPE not in text:
+    if "\x00" not in text and ESCAPE not in text:
         return text
     return text.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
 
 
 def decode_text(text: str) -> str:
     """The original of stored ``text``."""
-    if _ESCAPE not in text:
+    if ESCAPE not in text:
         return text
     return _ENCODED.sub(lambda match: _DECODED[match.group(1)], text)
 
