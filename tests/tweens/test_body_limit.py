@@ -6,7 +6,9 @@ import io
 
 import pytest
 import webtest
+from pyramid.httpexceptions import HTTPException
 
+from cliquetish.tweens.body_limit import BoundedInput
 from tests.tweens.apps import add_plain_view, build_app
 
 LIMIT = 1000
@@ -27,6 +29,16 @@ def chunked_request(body: bytes) -> webtest.TestRequest:
     request = webtest.TestRequest.blank("/v1/size", method="POST")
     request.environ.pop("CONTENT_LENGTH", None)
     request.environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    request.environ["wsgi.input"] = io.BytesIO(body)
+    request.environ["wsgi.input_terminated"] = True
+    return request
+
+
+def terminated_request(body: bytes, method: str = "POST") -> webtest.TestRequest:
+    """A request with neither Content-Length nor Transfer-Encoding on an input the server
+    ends itself (``wsgi.input_terminated``, as gunicorn passes every GET)."""
+    request = webtest.TestRequest.blank("/v1/size", method=method)
+    request.environ.pop("CONTENT_LENGTH", None)
     request.environ["wsgi.input"] = io.BytesIO(body)
     request.environ["wsgi.input_terminated"] = True
     return request
@@ -68,3 +80,44 @@ def test_413_answers_carry_the_usual_headers(app) -> None:
                         status=413)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Access-Control-Allow-Origin"] == "https://a.example"
+
+
+@pytest.mark.parametrize("size", (0, 1, LIMIT))
+def test_an_undeclared_body_within_the_limit_reaches_the_view(app, size: int) -> None:
+    response = app.do_request(terminated_request(b"z" * size), status=200)
+    assert response.json == {"size": size}
+
+
+@pytest.mark.parametrize("size", (LIMIT + 1, LIMIT * 70))
+def test_an_undeclared_body_over_the_limit_is_413_when_read(app, size: int) -> None:
+    response = app.do_request(terminated_request(b"z" * size), status=413)
+    assert response.json["errno"] == 113
+    assert str(LIMIT) in response.json["message"]
+
+
+def test_an_undeclared_body_is_read_by_its_reader_not_before() -> None:
+    """A view that never reads the body leaves it unread (a GET costs no read)."""
+    stream = io.BytesIO(b"w" * (LIMIT * 3))
+    untouched = build_app({"max_request_body_bytes": str(LIMIT)}, lambda config: add_plain_view(
+        config, "ok", "/ok", lambda request: {"ok": True}, renderer="json"))
+    request = webtest.TestRequest.blank("/v1/ok", method="GET")
+    request.environ.pop("CONTENT_LENGTH", None)
+    request.environ["wsgi.input"] = stream
+    request.environ["wsgi.input_terminated"] = True
+    assert untouched.do_request(request, status=200).json == {"ok": True}
+    assert stream.tell() == 0
+
+
+def test_the_bounded_input_reads_lines_and_stops_one_byte_past_the_limit() -> None:
+    lines = io.BytesIO(b"ab\ncd\n")
+    assert list(BoundedInput(lines, 10)) == [b"ab\n", b"cd\n"]
+    assert BoundedInput(io.BytesIO(b"ab\ncd\n"), 10).readlines() == [b"ab\n", b"cd\n"]
+    stream = io.BytesIO(b"q" * 100)
+    bounded = BoundedInput(stream, 10)
+    assert bounded.read(4) == b"qqqq"
+    with pytest.raises(HTTPException) as raised:
+        bounded.read()
+    assert raised.value.code == 413
+    assert stream.tell() == 11
+    with pytest.raises(HTTPException):
+        BoundedInput(io.BytesIO(b"r" * 20 + b"\n"), 10).readline()
