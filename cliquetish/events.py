@@ -128,7 +128,7 @@ class _TransactionEvents:
             yield event_class(pending.finished_payload(), pending.impacted, pending.request)
 
 
-_DATA_KEY = _TransactionEvents  # the key of our data in a transaction (any hashable will do)
+_DATA_KEY = _TransactionEvents  # our data's key in a transaction: a lasting object (keyed by id)
 
 
 def _has_subscribers(registry: Any, event_classes: Iterable[type]) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,24 @@ class PrincipalsCache:
         self._entries: dict[str, tuple[float, frozenset[str]]] = {}
         self._generation = 0
         self._lock = threading.Lock()
+        self._changing: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def changed_in(self, txn: Any) -> bool:
+        """Mark ``txn`` as having changed principals; True the first time."""
+        with self._lock:
+            if txn in self._changing:
+                return False
+            self._changing.add(txn)
+            return True
+
+    def any_changing(self) -> bool:
+        """True while a transaction that changed principals is still alive (most reads need
+        not look up their own)."""
+        return bool(self._changing)
+
+    def is_changing(self, txn: Any | None) -> bool:
+        """True when ``txn`` changed principals."""
+        return txn is not None and txn in self._changing
 
     def get(self, user_id: str) -> tuple[frozenset[str] | None, int]:
         """The fresh cached principals (or None) and the generation to pass to :meth:`put`."""
@@ -195,23 +214,13 @@ class Permission(PermissionBase):
         cache = self.principals_cache
         cache.invalidate(user_id)
         txn = active_transaction(self.client.transaction_manager)
-        if txn is None:
-            return
-        marker = (self.client.engine, "principals changed")
-        try:
-            txn.data(marker)
-        except KeyError:
-            txn.set_data(marker, True)
+        if txn is not None and cache.changed_in(txn):
             txn.addAfterCommitHook(lambda _ok: cache.invalidate())
 
     def _principals_changed_in_transaction(self) -> bool:
-        txn = active_transaction(self.client.transaction_manager)
-        if txn is None:
-            return False
-        try:
-            return bool(txn.data((self.client.engine, "principals changed")))
-        except KeyError:
-            return False
+        cache = self.principals_cache
+        return cache.any_changing() and cache.is_changing(
+            active_transaction(self.client.transaction_manager))
 
     def _execute(self, statement: str, **params: Any) -> Any:
         """Run a read (prepared: every read here looks up one key, whatever its values)."""

@@ -66,3 +66,29 @@ def test_a_negative_delay_is_refused(url: str) -> None:
 
     with pytest.raises(ConfigurationError, match="permission_principals_cache_seconds"):
         make_app({"permission_principals_cache_seconds": "-1"})
+
+
+def test_principals_read_by_the_transaction_that_changed_them_are_not_kept(url: str) -> None:
+    """Its reads see its own uncommitted change: kept, they would outlive an abort."""
+    backend = _backend(url, 60)
+    transaction.begin()
+    try:
+        backend.add_user_principal(USER, "group:aborted")
+        held = [(backend, str(n)) for n in range(100)]  # other objects where markers were
+        for _ in range(3):
+            assert backend.get_user_principals(USER) == {"group:aborted"}
+        assert len(held) == 100
+    finally:
+        transaction.abort()
+    assert backend.get_user_principals(USER) == set()
+    assert _backend(url, 60).get_user_principals(USER) == set()
+
+
+def test_a_committed_change_is_seen_after_the_commit(url: str) -> None:
+    backend = _backend(url, 60)
+    assert backend.get_user_principals(USER) == set()
+    transaction.begin()
+    backend.add_user_principal(USER, "group:committed")
+    assert backend.get_user_principals(USER) == {"group:committed"}
+    transaction.commit()
+    assert backend.get_user_principals(USER) == {"group:committed"}
