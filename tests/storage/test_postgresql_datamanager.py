@@ -3,12 +3,14 @@ first write, then one database transaction committed or rolled back with the zop
 
 from __future__ import annotations
 
+import gc
 import unittest
 
 import transaction
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_INTRANS
 
 from cliquetish.storage.postgresql.client import create_client, driver_sql, execute
+from cliquetish.storage.postgresql.datamanager import _JOINED, joined_manager
 from tests.servers import require_postgresql
 
 TABLE = "datamanager_probe"
@@ -85,6 +87,27 @@ class JoinedConnectionTest(unittest.TestCase):
         transaction.commit()
         with self.client.engine.connect() as connection:
             self.assertFalse(connection.connection.dbapi_connection.autocommit)
+
+    def test_one_manager_per_engine_and_transaction_gone_at_its_end(self) -> None:
+        txn = transaction.begin()
+        self.assertIsNone(joined_manager(self.client.engine, txn))
+        self.insert(6)
+        joined = joined_manager(self.client.engine, txn)
+        self.assertIsNotNone(joined)
+        self.read()
+        self.assertIs(joined_manager(self.client.engine, txn), joined)
+        transaction.commit()
+        self.assertIsNone(joined_manager(self.client.engine, txn))
+        self.assertEqual(self.stored(), [6])
+
+    def test_a_dropped_transaction_leaves_no_entry(self) -> None:
+        txn = transaction.begin()
+        self.read()
+        self.assertEqual(len(_JOINED), 1)
+        transaction.abort()
+        del txn
+        gc.collect()
+        self.assertEqual(len(_JOINED), 0)
 
     def test_driver_sql_converts_placeholders_only(self) -> None:
         self.assertEqual(driver_sql("SELECT :a, CAST(:b AS text[]), '%' || :a"),

@@ -26,6 +26,7 @@ much less work per request.
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 import psycopg2
@@ -39,6 +40,12 @@ from cliquetish.storage.exceptions import BackendError
 __all__ = ["ConnectionDataManager", "ConnectionSavepoint", "joined_connection", "joined_manager"]
 
 logger = logging.getLogger(__name__)
+
+_JOINED: weakref.WeakKeyDictionary[Any, dict[Engine, ConnectionDataManager]] = (
+    weakref.WeakKeyDictionary())
+"""The managers joined to each live zope transaction, by engine. Looked up by every read (where
+``Transaction.data`` would raise and catch a ``KeyError`` twice); a transaction that is dropped
+takes its entry with it."""
 
 
 @implementer(IDataManager)
@@ -57,7 +64,7 @@ class ConnectionDataManager:
         except BaseException:
             self.connection.close()
             raise
-        txn.set_data(engine, self)
+        _JOINED.setdefault(txn, {})[engine] = self
 
     def _driver_connection(self) -> Any:
         return self.connection.connection.dbapi_connection
@@ -103,7 +110,9 @@ class ConnectionDataManager:
 
     def _finish(self) -> None:
         """Leave the transaction; close the connection (rolling back anything uncommitted)."""
-        self._txn.set_data(self.engine, None)
+        joined = _JOINED.get(self._txn)
+        if joined is not None and joined.get(self.engine) is self:
+            del joined[self.engine]
         try:
             if not self.writing:
                 self.connection.rollback()  # nothing to roll back: SQLAlchemy's record only
@@ -130,11 +139,8 @@ class ConnectionSavepoint:
 
 def joined_manager(engine: Engine, txn: Any) -> ConnectionDataManager | None:
     """The data manager of ``engine`` in the zope transaction ``txn``, if it joined one."""
-    try:
-        manager: ConnectionDataManager | None = txn.data(engine)
-    except KeyError:
-        return None
-    return manager
+    joined = _JOINED.get(txn)
+    return None if joined is None else joined.get(engine)
 
 
 def joined_connection(engine: Engine, txn: Any, transaction_manager: Any,
