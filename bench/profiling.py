@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from loadgen import run_wrk
-from run import RESULTS_DIR, serving, write_ids
+from run import RESULTS_DIR, seed, serving, write_ids
 from systems import SYSTEMS
 from workloads import WORKLOADS
 
@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         ids_file = write_ids(Path(tmp) / "ids.txt", args.records)
         log_path = RESULTS_DIR / f"profile-{stamp}-{args.system}.log"
-        with serving(system, args, ids_file, log_path) as bench:
+        with serving(system, args, ids_file, log_path, args.records, args.duration) as bench:
+            seed([bench], args)
             server, ctx = bench.server, bench.ctx
             workload.check(ctx)
             spec = workload.spec(ctx)

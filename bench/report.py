@@ -147,7 +147,11 @@ def markdown(run: dict[str, Any], workloads: list[tuple[str, str]]) -> str:
              "## Details", "", *detail_table(run["results"], labels, workloads)]
     if run.get("big"):
         listed = [(name, label) for name, label in workloads if name in run["big_workloads"]]
-        lines += ["", f"## List latency on {meta['big_records']:,} records", "",
+        paired = ("Each system's large twin (same server command, its own database) was timed "
+                  "right after it in every round of the list workloads: both p50s come from "
+                  "the same pass." if meta.get("big_paired") else
+                  "The large collection was timed after the whole run on the small one.")
+        lines += ["", f"## List latency on {meta['big_records']:,} records", "", paired, "",
                   *scaling_table(run["results"], run["big"], labels, listed,
                                  meta["records"], meta["big_records"])]
     if run.get("failures"):

@@ -4,14 +4,17 @@
                         [--systems kinto,cliquetish,bare,bare_acl]
                         [--workloads heartbeat,get_record,...] [--big-records 1000000]
 
-Each system in turn: recreate its database, create its schema, start gunicorn (sync workers)
-and seed the collection in SQL. Then each workload runs ``--rounds`` times on each system in
-turn (``--sequential``: one whole system after the other): check the answer is right and warm
-up (first round), run wrk while sampling the workers' memory and the CPU time of the workers
-and of their PostgreSQL backends; the median round of each system is reported. Then the
-collections grow to ``--big-records`` and the list workloads run again. Every server is stopped
-at the end. Prints a markdown report and saves it (with the raw figures as JSON) in
-bench/results/.
+Each system: recreate its database, create its schema, start gunicorn (sync workers), and the
+same again for its large twin (its own database and port) when ``--big-records`` is set; then
+every collection is seeded in SQL at once (10,000 records; the twin's grows on to
+``--big-records`` with older records). Then each workload runs ``--rounds`` times on each
+system in turn (``--sequential``: one whole system after the other): check the answer is right
+and warm up (first round), run wrk while sampling the workers' memory and the CPU time of the
+workers and of their PostgreSQL backends; the median round of each system is reported. A list
+workload's rounds also run on each large twin right after its system, so the p50 on the large
+collection is compared with the p50 on the small one timed seconds before, in the same pass.
+Every server is stopped at the end. Prints a markdown report and saves it (with the raw
+figures as JSON) in bench/results/.
 
 Interleaving keeps the comparison fair on a shared machine: the systems measured for one
 workload share the same background load, within a minute.
@@ -125,14 +128,23 @@ def server_env() -> dict[str, str]:
 
 @dataclass
 class Bench:
-    """One system being measured: its running server and what the workloads know of it."""
+    """One system being measured: its running server, what the workloads know of it, how long
+    its rounds last and where its figures go in the run (``results``, or ``big`` for a large
+    twin)."""
 
     server: GunicornServer
     ctx: Context
+    duration: float
+    key: str = "results"
+
+    @property
+    def large(self) -> bool:
+        """Whether this is the large twin of a system."""
+        return self.key == "big"
 
 
 def timed_load(bench: Bench, workload: Workload, args: argparse.Namespace,
-               duration: float, check: bool) -> LoadResult:
+               check: bool) -> LoadResult:
     """Check the answer and warm up (when ``check``: the first round), then time the workload
     (memory and CPU sampled); check writes landed as counted."""
     ctx, server = bench.ctx, bench.server
@@ -152,7 +164,8 @@ def timed_load(bench: Bench, workload: Workload, args: argparse.Namespace,
     app_before = cpu_snapshot(server.worker_pids())
     db_before = cpu_snapshot(ctx.system.backend_pids())
     with RssSampler(server) as sampler:
-        result = run_wrk(ctx.system.port, spec, duration, max_requests=args.max_requests, **load)
+        result = run_wrk(ctx.system.port, spec, bench.duration, max_requests=args.max_requests,
+                         **load)
     app_cpu = cpu_spent(app_before, cpu_snapshot(server.worker_pids()))
     db_cpu = cpu_spent(db_before, cpu_snapshot(ctx.system.backend_pids()))
     # Requests still running when wrk stopped (Kinto's listings of 1,000,000 records take
@@ -191,46 +204,48 @@ def summary(result: LoadResult) -> str:
 
 
 def run_workloads(benches: list[Bench], names: list[str], args: argparse.Namespace,
-                  duration: float, run: dict[str, Any], key: str) -> None:
+                  run: dict[str, Any]) -> None:
     """Time each workload ``--rounds`` times on each system in turn (the order reversed every
-    other time) and keep each system's median round; a wrong answer is a failure, not a
-    figure."""
+    other time; the list workloads also on each large twin, right after its system) and keep
+    each system's median round; a wrong answer is a failure, not a figure."""
     for index, name in enumerate(names):
         workload = WORKLOADS[name]
-        rounds: dict[str, list[LoadResult]] = {}
-        failed: set[str] = set()
+        timed = [b for b in benches if name in LIST_WORKLOADS or not b.large]
+        rounds: dict[int, list[LoadResult]] = {}
+        failed: set[int] = set()
         for round_number in range(args.rounds):
-            order = benches if (index + round_number) % 2 == 0 else benches[::-1]
-            for bench in [b for b in order if b.ctx.system.name not in failed]:
+            order = timed if (index + round_number) % 2 == 0 else timed[::-1]
+            for bench in [b for b in order if id(b) not in failed]:
                 system = bench.ctx.system
                 label = f"{system.name} {name} @ {bench.ctx.records:,} #{round_number + 1}"
                 try:
-                    result = timed_load(bench, workload, args, duration, round_number == 0)
+                    result = timed_load(bench, workload, args, round_number == 0)
                 except (CheckFailed, KeyError, TypeError, RuntimeError, OSError,
                         psycopg2.Error) as error:
-                    failed.add(system.name)
+                    failed.add(id(bench))
                     run["failures"].append(f"{label}: {error!r}")
                     print(f"  {label}: FAILED {error!r}", flush=True)
                     continue
                 finally:
                     if workload.writes:
                         bench.ctx.exact_newest = False
-                rounds.setdefault(system.name, []).append(result)
+                rounds.setdefault(id(bench), []).append(result)
                 print(f"  {label}: {summary(result)}", flush=True)
-        for system_name, results in rounds.items():
-            if system_name in failed:
+        for bench in timed:
+            results = rounds.get(id(bench))
+            if id(bench) in failed or not results:
                 continue
             median = sorted(results, key=lambda result: result.ok_per_second)[len(results) // 2]
             figures = median.as_dict()
             figures["rounds_ok_per_second"] = [round(r.ok_per_second, 1) for r in results]
-            run[key].setdefault(system_name, {})[name] = figures
+            run[bench.key].setdefault(bench.ctx.system.name, {})[name] = figures
 
 
 @contextmanager
-def serving(system: System, args: argparse.Namespace, ids_file: Path,
-            log_path: Path) -> Iterator[Bench]:
-    """A fresh database, the schema, the server started and the collection seeded; the
-    server is stopped on the way out."""
+def serving(system: System, args: argparse.Namespace, ids_file: Path, log_path: Path,
+            records: int, duration: float, key: str = "results") -> Iterator[Bench]:
+    """A fresh database, the schema and the server started (its collection, of ``records``
+    records, is seeded by :func:`seed`); the server is stopped on the way out."""
     print(f"{system.name}: creating {system.database}", flush=True)
     recreate_database(system.database)
     system.create_schema()
@@ -239,11 +254,9 @@ def serving(system: System, args: argparse.Namespace, ids_file: Path,
     server.start()
     try:
         system.prepare_api()
-        started, offset = time.monotonic(), seed_offset()
-        system.seed(0, args.records, offset, basicauth_user_id())
-        print(f"  seeded {args.records:,} records in {time.monotonic() - started:.1f} s")
-        yield Bench(server, Context(system, args.records, ids_file, exact_newest=True,
-                                    seed_offset=offset))
+        ctx = Context(system, records, ids_file, exact_newest=True, seed_offset=seed_offset(),
+                      newest_rank=args.records - 1)
+        yield Bench(server, ctx, duration, key)
     finally:
         server.stop()
 
@@ -253,40 +266,48 @@ def seed_offset() -> int:
     return int(time.time() * 1000) - SEED_AGE_MS
 
 
-def grow(benches: list[Bench], args: argparse.Namespace) -> None:
-    """Add records up to ``--big-records`` (older than the first ones) to every system at once,
-    then ANALYZE."""
-    def grow_one(bench: Bench) -> str:
-        started = time.monotonic()
-        bench.ctx.system.seed(args.records, args.big_records,
-                              bench.ctx.seed_offset - args.big_records, basicauth_user_id())
-        bench.ctx.records, bench.ctx.exact_newest = args.big_records, False
-        return f"{bench.ctx.system.name} {time.monotonic() - started:.0f} s"
+def seed(benches: list[Bench], args: argparse.Namespace) -> None:
+    """Seed every collection at once: ``--records`` records, then, in a large twin's, older
+    records up to ``--big-records`` (higher ranks), each step followed by VACUUM ANALYZE. The
+    newest ``--records`` records are the same in both."""
+    def seed_one(bench: Bench) -> str:
+        started, ctx = time.monotonic(), bench.ctx
+        ctx.system.seed(0, args.records, ctx.seed_offset, basicauth_user_id())
+        if ctx.records > args.records:
+            ctx.system.seed(args.records, ctx.records, ctx.seed_offset - ctx.records,
+                            basicauth_user_id())
+        return f"{ctx.system.name} {ctx.records:,} in {time.monotonic() - started:.0f} s"
 
     with ThreadPoolExecutor(max_workers=len(benches)) as pool:
-        done = list(pool.map(grow_one, benches))
-    print(f"  grew to {args.big_records:,} records: {', '.join(done)}", flush=True)
+        done = list(pool.map(seed_one, benches))
+    print(f"  seeded {', '.join(done)}", flush=True)
 
 
 def bench_systems(systems: list[System], args: argparse.Namespace, run: dict[str, Any],
                   ids_file: Path) -> None:
-    """Start and seed the systems, time every workload on each, grow, time the lists."""
+    """Start the systems (and their large twins), seed them, time every workload on each."""
+    big = [name for name in args.workloads if name in LIST_WORKLOADS]
+    with_twins = args.big_records > args.records and bool(big)
     with ExitStack() as stack:
         benches = []
         for system in systems:
             run["labels"][system.name] = system.label()
             log_path = RESULTS_DIR / f"{run['meta']['started']}-{system.name}.log"
             try:
-                benches.append(stack.enter_context(serving(system, args, ids_file, log_path)))
-            except (RuntimeError, OSError, psycopg2.Error,
+                benches.append(stack.enter_context(
+                    serving(system, args, ids_file, log_path, args.records, args.duration)))
+                if with_twins:
+                    twin = system.large_twin(ids_file.parent)
+                    benches.append(stack.enter_context(
+                        serving(twin, args, ids_file, log_path.with_suffix(".large.log"),
+                                args.big_records, args.big_duration, "big")))
+            except (RuntimeError, OSError, ValueError, psycopg2.Error,
                     subprocess.CalledProcessError) as error:
                 run["failures"].append(f"{system.name}: {error!r}")
                 print(f"{system.name}: FAILED {error!r}", flush=True)
-        run_workloads(benches, args.workloads, args, args.duration, run, "results")
-        big = [name for name in args.workloads if name in LIST_WORKLOADS]
-        if args.big_records > args.records and big and benches:
-            grow(benches, args)
-            run_workloads(benches, big, args, args.big_duration, run, "big")
+        if benches:
+            seed(benches, args)
+        run_workloads(benches, args.workloads, args, run)
 
 
 def write_ids(path: Path, records: int) -> Path:
@@ -309,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                  "max_requests": args.max_requests, "records": args.records,
                  "mode": "sequential" if args.sequential else "interleaved",
                  "cliquetish_sort_indexes": list(SYSTEMS["cliquetish"].sort_indexes),
-                 "big_records": args.big_records,
+                 "big_records": args.big_records, "big_paired": True,
                  "command": "python bench/run.py " + " ".join(sys.argv[1:])},
         "labels": {}, "results": {}, "big": {}, "failures": [],
         "big_workloads": list(LIST_WORKLOADS),

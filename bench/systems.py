@@ -11,6 +11,7 @@ records stay the same.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import subprocess
@@ -28,7 +29,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 KINTO_VENV = BENCH_DIR / ".venv-kinto"
 PG_DSN = "host=127.0.0.1 port=5432 user=postgres"
-OWN_DATABASES = ("bench_kinto", "bench_cliquetish", "bench_bare", "bench_bare_acl")
+BASE_DATABASES = ("bench_kinto", "bench_cliquetish", "bench_bare", "bench_bare_acl")
+LARGE_SUFFIX = "_large"
+OWN_DATABASES = BASE_DATABASES + tuple(name + LARGE_SUFFIX for name in BASE_DATABASES)
+LARGE_PORT_OFFSET = 100
 
 ID_SQL = "overlay(overlay(md5('bench' || g) placing '4' from 13) placing '8' from 17)::uuid::text"
 DATA_SQL = ("jsonb_build_object('title', 'Record ' || g, 'rank', g, 'tags', "
@@ -75,6 +79,21 @@ class System:
     def record_path(self, record: str) -> str:
         """URL path of one record."""
         return f"{self.collection_path}/{record}"
+
+    def large_twin(self, ini_dir: Path) -> System:
+        """The same system on its own database (name + ``_large``) and port (+100), for the
+        large collection: its ini file is a copy of ours, written in ``ini_dir``, with the
+        database of every URL renamed."""
+        twin = copy.copy(self)
+        twin.database = self.database + LARGE_SUFFIX
+        twin.port = self.port + LARGE_PORT_OFFSET
+        text = self.ini.read_text()
+        url_end = f"/{self.database}\n"
+        if url_end not in text:
+            raise ValueError(f"{self.ini} names no URL ending in /{self.database}")
+        twin.ini = ini_dir / f"{self.ini.stem}{LARGE_SUFFIX}.ini"
+        twin.ini.write_text(text.replace(url_end, f"/{twin.database}\n"))
+        return twin
 
     def label(self) -> str:
         """The name and version shown in reports."""
