@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=3,
                         help="seconds per workload and round")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="timed rounds per workload and system (the median is kept)")
     parser.add_argument("--warmup", type=int, default=1,
                         help="untimed seconds before the first round")
