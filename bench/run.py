@@ -286,8 +286,8 @@ def seed(benches: list[Bench], args: argparse.Namespace) -> None:
 def bench_systems(systems: list[System], args: argparse.Namespace, run: dict[str, Any],
                   ids_file: Path) -> None:
     """Start the systems (and their large twins), seed them, time every workload on each."""
-    big = [name for name in args.workloads if name in LIST_WORKLOADS]
-    with_twins = args.big_records > args.records and bool(big)
+    with_twins = args.big_records > args.records and any(
+        name in LIST_WORKLOADS for name in args.workloads)
     with ExitStack() as stack:
         benches = []
         for system in systems:
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                  "max_requests": args.max_requests, "records": args.records,
                  "mode": "sequential" if args.sequential else "interleaved",
                  "cliquetish_sort_indexes": list(SYSTEMS["cliquetish"].sort_indexes),
-                 "big_records": args.big_records, "big_paired": True,
+                 "big_records": args.big_records,
                  "command": "python bench/run.py " + " ".join(sys.argv[1:])},
         "labels": {}, "results": {}, "big": {}, "failures": [],
         "big_workloads": list(LIST_WORKLOADS),

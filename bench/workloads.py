@@ -35,9 +35,9 @@ class Context:
     records: int
     ids_file: Path
     exact_newest: bool
+    newest_rank: int
+    """Rank of the newest seeded record (a large collection's older records rank higher)."""
     seed_offset: int = 0
-    newest_rank: int | None = None
-    """Rank of the newest seeded record (``records - 1`` when not given)."""
     found: dict[str, Any] = field(default_factory=dict)
 
 
@@ -100,7 +100,7 @@ def check_list_filtered(ctx: Context) -> None:
            "not newest first")
     if ctx.exact_newest:
         ranks = [record["rank"] for record in records]
-        newest = ctx.records - 1 if ctx.newest_rank is None else ctx.newest_rank
+        newest = ctx.newest_rank
         expect(ranks == list(range(newest, newest - PAGE, -1)), f"wrong ranks {ranks}")
     expect("next-page" in answer.headers, "no Next-Page header", answer)
     second = records_of(get_ok(ctx, path_of(answer.headers["next-page"])))
